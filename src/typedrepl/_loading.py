@@ -1,0 +1,456 @@
+"""Load a replication from YAML (a file or text) or a mapping; dump it back to YAML.
+
+Every mistake is collected (YAML syntax, environment variables, structure, meaning)
+and raised together as one :class:`~typedrepl.errors.ConfigError`, each with its path
+and, for YAML, its ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path as FsPath
+from typing import overload
+
+import attrs
+import yaml
+
+from typedrepl._converter import CONVERTER, Path, describe, issues_from, suggest
+from typedrepl._models import (
+    Connection,
+    Connections,
+    LoadMode,
+    PostgresConnection,
+    Replication,
+    Table,
+    TableT,
+)
+from typedrepl.errors import ConfigError, ConfigIssue
+
+__all__ = ["dump_replication", "load_replication"]
+
+POSTGRES_MAX_IDENTIFIER_BYTES = 63
+_TOP_LEVEL_KEYS = ("connections", "defaults", "tables")
+_ENV_PATTERN = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+ConfigSource = str | os.PathLike[str] | Mapping[str, object]
+"""A path to a YAML file, YAML text, or a mapping of the same shape."""
+
+
+def format_path(path: Path) -> str:
+    """``("tables", 2, "primary_key")`` -> ``tables[2].primary_key``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+@attrs.define
+class _Context:
+    """What the loader knows while it reads one config."""
+
+    file: str | None
+    root: yaml.Node | None
+    issues: list[ConfigIssue] = attrs.field(factory=list)
+
+    def add(self, path: Path, message: str, *, at_key: bool = False) -> None:
+        line = column = None
+        if self.root is not None:
+            mark = _mark(self.root, path, at_key=at_key)
+            line, column = mark.line + 1, mark.column + 1
+        issue = ConfigIssue(
+            path=format_path(path), message=message, file=self.file, line=line, column=column
+        )
+        if issue not in self.issues:
+            self.issues.append(issue)
+
+    def sorted_issues(self) -> list[ConfigIssue]:
+        """Issues in file order (those without a position last)."""
+        return sorted(self.issues, key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+
+
+def _mark(root: yaml.Node, path: Path, *, at_key: bool) -> yaml.Mark:
+    """The position of ``path`` in the YAML tree, or of its nearest existing parent."""
+    mark: yaml.Mark = _find(root, path, at_key=at_key).start_mark
+    return mark
+
+
+def _find(root: yaml.Node, path: Path, *, at_key: bool) -> yaml.Node:
+    node = root
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+            found = [(k, v) for k, v in pairs if k.value == part]
+            if not found:
+                return node
+            key, value = found[-1]
+            if last and at_key:
+                return key
+            node = value
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            items: list[yaml.Node] = node.value
+            node = items[part]
+        else:
+            return node
+    return node
+
+
+def _read_yaml(text: str, file: str) -> tuple[object, yaml.Node | None, list[ConfigIssue]]:
+    """Parse YAML text; syntax errors and duplicate keys come back as issues."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{exc.context}, {problem}"
+        issue = ConfigIssue(
+            path="",
+            message=f"invalid YAML: {problem}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        )
+        return None, None, [issue]
+    except yaml.YAMLError as exc:
+        return None, None, [ConfigIssue(path="", message=f"invalid YAML: {exc}", file=file)]
+    issues = [
+        ConfigIssue(
+            path="",
+            message=f"duplicate key {key.value!r} (first at line {first.start_mark.line + 1})",
+            file=file,
+            line=key.start_mark.line + 1,
+            column=key.start_mark.column + 1,
+        )
+        for first, key in _duplicate_keys(root)
+    ]
+    return data, root, issues
+
+
+def _duplicate_keys(node: yaml.Node | None) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    yield seen[key.value], key
+                seen.setdefault(key.value, key)
+            yield from _duplicate_keys(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(item)
+
+
+def _interpolate(value: object, path: Path, env: Mapping[str, str], ctx: _Context) -> object:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; ``$$`` is a literal ``$``."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name = match["name"]
+            if name is None:
+                return "$"
+            if name in env:
+                return env[name]
+            if match["default"] is not None:
+                return match["default"]
+            ctx.add(path, f"environment variable {name} is not set (used as ${{{name}}})")
+            return match[0]
+
+        return _ENV_PATTERN.sub(replace, value)
+    if isinstance(value, Mapping):
+        return {k: _interpolate(v, (*path, str(k)), env, ctx) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*path, i), env, ctx) for i, v in enumerate(value)]
+    return value
+
+
+def _structure_at(
+    data: object, cls: type[object], path: Path, ctx: _Context, remap: Mapping[str, Path]
+) -> object | None:
+    """Structure ``data`` as ``cls``; record issues (under ``path``) instead of raising."""
+    try:
+        return CONVERTER.structure(data, cls)
+    except Exception as exc:
+        for sub, message, at_key in issues_from(exc):
+            target = (*path, *sub)
+            if sub and isinstance(sub[0], str) and sub[0] in remap:
+                target = (*remap[sub[0]], *sub[1:])
+            ctx.add(target, message, at_key=at_key)
+        return None
+
+
+def _table_field_names(table_type: type[Table]) -> list[str]:
+    return [a.name for a in attrs.fields(table_type)]
+
+
+def _build(
+    data: object, table_type: type[TableT], env: Mapping[str, str], ctx: _Context
+) -> Replication[TableT] | None:
+    if data is None:
+        ctx.add((), "the config is empty; expected a mapping with 'connections' and 'tables'")
+        return None
+    if not isinstance(data, Mapping):
+        ctx.add((), f"expected a mapping with 'connections' and 'tables', got {describe(data)}")
+        return None
+    data = _interpolate(data, (), env, ctx)
+    assert isinstance(data, Mapping)
+
+    for key in data:
+        if key not in _TOP_LEVEL_KEYS:
+            ctx.add(
+                (str(key),),
+                f"unknown key {key!r}{suggest(str(key), list(_TOP_LEVEL_KEYS))}",
+                at_key=True,
+            )
+    for key in ("connections", "tables"):
+        if key not in data:
+            ctx.add((), f"missing required key {key!r}")
+
+    connections = None
+    if "connections" in data:
+        structured = _structure_at(data["connections"], Connections, ("connections",), ctx, {})
+        connections = structured if isinstance(structured, Connections) else None
+
+    fields = _table_field_names(table_type)
+    defaults: Mapping[str, object] = {}
+    raw_defaults = data.get("defaults", {})
+    if not isinstance(raw_defaults, Mapping):
+        ctx.add(("defaults",), f"expected a mapping of table fields, got {describe(raw_defaults)}")
+    else:
+        defaults = {k: v for k, v in raw_defaults.items() if k in fields and k != "name"}
+        for key in raw_defaults:
+            if key == "name":
+                ctx.add(("defaults", "name"), "'name' cannot have a default", at_key=True)
+            elif key not in fields:
+                hint = suggest(str(key), fields)
+                ctx.add(("defaults", str(key)), f"unknown key {key!r}{hint}", at_key=True)
+
+    tables: list[TableT] = []
+    located: list[tuple[Table, Path]] = []
+    raw_tables = data.get("tables")
+    if "tables" in data and not isinstance(raw_tables, list):
+        ctx.add(("tables",), f"expected a list of tables, got {describe(raw_tables)}")
+    elif isinstance(raw_tables, list):
+        if not raw_tables:
+            ctx.add(("tables",), "the list of tables is empty")
+        for index, raw in enumerate(raw_tables):
+            path: Path = ("tables", index)
+            if not isinstance(raw, Mapping):
+                ctx.add(path, f"expected a table (a mapping with 'name'), got {describe(raw)}")
+                continue
+            merged = {**defaults, **raw}
+            remap: dict[str, Path] = {k: ("defaults", k) for k in defaults if k not in raw}
+            if isinstance(defaults.get("meta"), Mapping) and isinstance(raw.get("meta"), Mapping):
+                base_meta = defaults["meta"]
+                assert isinstance(base_meta, Mapping)
+                merged["meta"] = {**base_meta, **raw["meta"]}
+            table = _structure_at(merged, table_type, path, ctx, remap)
+            if isinstance(table, table_type):
+                tables.append(table)
+                located.append((table, path))
+                _check_table(table, path, remap, ctx)
+
+    if connections is not None:
+        for side in ("source", "destination"):
+            problem = getattr(connections, side).check()
+            if problem:
+                ctx.add(("connections", side, "connection"), problem)
+        _check_identifiers(located, connections, ctx)
+    _check_unique(located, ctx)
+
+    if ctx.issues or connections is None:
+        return None
+    return Replication(connections=connections, tables=tuple(tables))
+
+
+def _where(field: str, path: Path, remap: Mapping[str, Path]) -> Path:
+    return remap.get(field, (*path, field))
+
+
+def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Context) -> None:
+    """Checks that need only the table itself."""
+    mode_at = _where("mode", path, remap)
+    if table.mode is LoadMode.MERGE and not table.primary_key:
+        ctx.add(mode_at, "mode 'merge' needs a primary_key (the columns rows are matched on)")
+    if table.mode is LoadMode.INCREMENTAL and table.cursor is None:
+        ctx.add(mode_at, "mode 'incremental' needs a cursor (the column the load advances on)")
+    if table.cursor is not None and table.mode is not LoadMode.INCREMENTAL:
+        ctx.add(
+            _where("cursor", path, remap),
+            f"a cursor is used only by mode 'incremental', not {table.mode.value!r}",
+        )
+    if table.columns is not None and table.exclude_columns:
+        ctx.add(
+            _where("exclude_columns", path, remap),
+            "use either columns or exclude_columns, not both",
+        )
+    for field in ("primary_key", "columns", "exclude_columns"):
+        names: tuple[str, ...] = getattr(table, field) or ()
+        for name, count in Counter(names).items():
+            if count > 1:
+                ctx.add(_where(field, path, remap), f"column {name!r} is listed {count} times")
+    needed = [*table.primary_key, *([table.cursor] if table.cursor else [])]
+    for name in needed:
+        role = "cursor" if name == table.cursor else "primary key column"
+        if name in table.exclude_columns:
+            ctx.add(
+                _where("exclude_columns", path, remap), f"the {role} {name!r} cannot be excluded"
+            )
+        if table.columns is not None and name not in table.columns:
+            ctx.add(
+                _where("columns", path, remap),
+                f"the {role} {name!r} must be one of the copied columns",
+            )
+
+
+def _identifier_fields(table: Table) -> Iterator[tuple[str, str, str]]:
+    """``(field, value, side)`` for every identifier a table names."""
+    yield "name", table.name, "source"
+    yield (
+        "name" if table.destination_table is None else "destination_table",
+        table.target_name,
+        "destination",
+    )
+    if table.source_schema is not None:
+        yield "source_schema", table.source_schema, "source"
+    if table.destination_schema is not None:
+        yield "destination_schema", table.destination_schema, "destination"
+    for field in ("primary_key", "columns", "exclude_columns"):
+        for name in getattr(table, field) or ():
+            yield field, name, "both"
+    if table.cursor is not None:
+        yield "cursor", table.cursor, "both"
+
+
+def _check_identifiers(
+    located: list[tuple[Table, Path]], connections: Connections, ctx: _Context
+) -> None:
+    limited = {
+        side: isinstance(conn, PostgresConnection)
+        for side, conn in (("source", connections.source), ("destination", connections.destination))
+    }
+    for table, path in located:
+        for field, value, side in _identifier_fields(table):
+            if not value:
+                ctx.add((*path, field), "an identifier cannot be empty")
+            elif "\x00" in value:
+                ctx.add((*path, field), f"identifier {value!r} contains a NUL character")
+            size = len(value.encode())
+            sides = ("source", "destination") if side == "both" else (side,)
+            if size > POSTGRES_MAX_IDENTIFIER_BYTES and any(limited[s] for s in sides):
+                ctx.add(
+                    (*path, field),
+                    f"identifier {value!r} is {size} bytes; PostgreSQL allows at most "
+                    f"{POSTGRES_MAX_IDENTIFIER_BYTES} (it would silently truncate it): choose a "
+                    "shorter name (destination_table renames the table in the destination)",
+                )
+
+
+def _check_unique(located: list[tuple[Table, Path]], ctx: _Context) -> None:
+    """Table names, and the destination tables they write, are unique."""
+    names: dict[str, Path] = {}
+    targets: dict[tuple[str | None, str], Path] = {}
+    for table, path in located:
+        if table.name in names:
+            first = format_path(names[table.name])
+            ctx.add((*path, "name"), f"duplicate table name {table.name!r} (also {first})")
+            continue
+        names[table.name] = path
+        target = (table.destination_schema, table.target_name)
+        if target in targets:
+            other = format_path(targets[target])
+            ctx.add(path, f"destination table {table.target_name!r} is also written by {other}")
+        targets.setdefault(target, path)
+
+
+@overload
+def load_replication(
+    source: ConfigSource, *, env: Mapping[str, str] | None = None
+) -> Replication[Table]: ...
+
+
+@overload
+def load_replication(
+    source: ConfigSource, *, table_type: type[TableT], env: Mapping[str, str] | None = None
+) -> Replication[TableT]: ...
+
+
+def load_replication(
+    source: ConfigSource,
+    *,
+    table_type: type[TableT] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Replication[TableT] | Replication[Table]:
+    """Load and check a replication.
+
+    Args:
+        source: a path to a YAML file (``pathlib.Path``, or a one-line string naming
+            an existing file or ending in ``.yaml``/``.yml``), YAML text, or a mapping.
+        table_type: the table model: ``Table`` or your subclass of it.
+        env: the variables ``${VAR}`` reads (default: ``os.environ``).
+
+    Raises:
+        ConfigError: listing every mistake, each with its path and YAML position.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if isinstance(source, Mapping):
+        ctx = _Context(file=None, root=None)
+        data: object = source
+    else:
+        text, file = _read_source(source)
+        data, root, issues = _read_yaml(text, file)
+        ctx = _Context(file=file, root=root, issues=issues)
+        if issues:
+            raise ConfigError(issues)
+    replication = _build(data, table_type or Table, environ, ctx)
+    if ctx.issues or replication is None:
+        raise ConfigError(ctx.sorted_issues() or [ConfigIssue(path="", message="invalid config")])
+    return replication
+
+
+def _read_source(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """``(text, file name)`` for a path or YAML text."""
+    is_path = not isinstance(source, str) or (
+        "\n" not in source and (source.endswith((".yaml", ".yml")) or os.path.isfile(source))
+    )
+    if not is_path:
+        assert isinstance(source, str)
+        return source, "<string>"
+    path = FsPath(source)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except FileNotFoundError:
+        raise ConfigError(
+            [ConfigIssue(path="", message="file not found", file=str(path))]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [ConfigIssue(path="", message=f"cannot read the file: {exc}", file=str(path))]
+        ) from None
+
+
+def dump_replication(replication: Replication[TableT]) -> str:
+    """The replication as YAML; ``load_replication`` of the result gives an equal model.
+
+    Values equal to their defaults are left out. The dump holds connection strings
+    as they are, passwords included: it is data, not a log line.
+    """
+    data = {
+        "connections": CONVERTER.unstructure(replication.connections, Connections),
+        "tables": [CONVERTER.unstructure(t, type(t)) for t in replication.tables],
+    }
+    for side in ("source", "destination"):
+        conn: Connection = getattr(replication.connections, side)
+        data["connections"][side] = CONVERTER.unstructure(conn, type(conn))
+        data["connections"][side]["type"] = conn.type
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
