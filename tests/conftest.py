@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -13,6 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from typedrepl._models import Replication, Table
 from typedrepl._pgserver import TEST_URL_ENV, local_postgres
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -54,3 +56,106 @@ def fixture_postgres_url(postgres_server_url: str) -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+# --------------------------------------------------------------------------- engines
+# Fixtures for tests/test_engine*.py: a "side" is a real database (a DuckDB file under
+# tmp_path or a fresh PostgreSQL database) with small helpers to write and read it.
+
+
+class Side:
+    """One real database of a test: ``kind`` is ``duckdb`` or ``postgres``."""
+
+    def __init__(self, kind: str, target: str) -> None:
+        self.kind = kind
+        self.target = target
+        """The DuckDB file path or the PostgreSQL URL."""
+
+    @property
+    def default_schema(self) -> str:
+        return "main" if self.kind == "duckdb" else "public"
+
+    def config(self) -> dict[str, str]:
+        """The connection as it appears in a replication config."""
+        return {"type": self.kind, "connection": self.target}
+
+    def execute(self, statement: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Run one statement (``?`` placeholders for both kinds) and return its rows."""
+        if self.kind == "duckdb":
+            import duckdb
+
+            with duckdb.connect(self.target) as con:
+                con.execute("SET TimeZone = 'UTC'")
+                result = con.execute(statement, list(params))
+                return result.fetchall() if result.description else []
+        with psycopg.connect(self.target, autocommit=True) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            cur = conn.execute(statement.replace("?", "%s"), list(params))
+            return cur.fetchall() if cur.description else []
+
+    def insert(self, table: str, rows: Sequence[Sequence[object]]) -> None:
+        """Insert ``rows`` into ``table`` (a quoted name or a plain one)."""
+        for row in rows:
+            marks = ", ".join("?" for _ in row)
+            self.execute(f"INSERT INTO {table} VALUES ({marks})", row)  # noqa: S608
+
+    def exists(self, schema: str, table: str) -> bool:
+        found = self.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            (schema, table),
+        )
+        return bool(found[0][0])
+
+
+@pytest.fixture(name="make_side")
+def fixture_make_side(tmp_path: Path, postgres_server_url: str) -> Iterator[Callable[[str], Side]]:
+    """A factory of fresh sides: ``make_side("duckdb")`` or ``make_side("postgres")``."""
+    databases: list[str] = []
+
+    def make(kind: str) -> Side:
+        if kind == "duckdb":
+            return Side(kind, str(tmp_path / f"db_{uuid.uuid4().hex[:8]}.duckdb"))
+        name = f"test_{uuid.uuid4().hex}"
+        with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        databases.append(name)
+        return Side(kind, _with_database(postgres_server_url, name))
+
+    yield make
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        for name in databases:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+DIRECTIONS = [
+    ("duckdb", "postgres"),
+    ("postgres", "duckdb"),
+    ("duckdb", "duckdb"),
+    ("postgres", "postgres"),
+]
+"""The four copy directions, as (source kind, destination kind)."""
+
+
+@pytest.fixture(name="sides", params=DIRECTIONS, ids=[f"{s}-{d}" for s, d in DIRECTIONS])
+def fixture_sides(
+    request: pytest.FixtureRequest, make_side: Callable[[str], Side]
+) -> tuple[Side, Side]:
+    """A (source, destination) pair for each of the four directions."""
+    source_kind, destination_kind = request.param
+    return make_side(source_kind), make_side(destination_kind)
+
+
+def replication_for(
+    source: Side, destination: Side, tables: Sequence[Mapping[str, object]]
+) -> Replication[Table]:
+    """A replication from ``source`` to ``destination`` of ``tables`` (config mappings)."""
+    from typedrepl import load_replication
+
+    return load_replication(
+        {
+            "connections": {"source": source.config(), "destination": destination.config()},
+            "tables": [dict(t) for t in tables],
+        }
+    )

@@ -29,8 +29,19 @@ from typedrepl.errors import (
 )
 
 if TYPE_CHECKING:
+    from typedrepl._assets import replication_assets, replication_graph_assets
+    from typedrepl._component import ReplicationComponent
+    from typedrepl._dagster_execution import AssetContractError
+    from typedrepl._resource import ReplicationResource
     from typedrepl._results import ColumnResult, TableResult
     from typedrepl._run import replicate
+    from typedrepl._specs import AssetSpecError, build_replication_specs
+    from typedrepl._translator import (
+        AssetAutomationCondition,
+        ReplicationTranslator,
+        SpecMetadataValue,
+        Translator,
+    )
 
 __all__ = [
     # models
@@ -49,18 +60,42 @@ __all__ = [
     "ColumnResult",
     "TableResult",
     "replicate",
+    # dagster
+    "ReplicationComponent",
+    "ReplicationResource",
+    "ReplicationTranslator",
+    "Translator",
+    "AssetAutomationCondition",
+    "SpecMetadataValue",
+    "build_replication_specs",
+    "replication_assets",
+    "replication_graph_assets",
     # errors
     "ConfigError",
     "ConfigIssue",
     "EngineError",
     "ReplicationError",
     "TypedReplError",
+    "AssetContractError",
+    "AssetSpecError",
 ]
 
 _LAZY: dict[str, str] = {
     "ColumnResult": "typedrepl._results",
     "TableResult": "typedrepl._results",
     "replicate": "typedrepl._run",
+    # dagster
+    "AssetContractError": "typedrepl._dagster_execution",
+    "AssetSpecError": "typedrepl._specs",
+    "ReplicationComponent": "typedrepl._component",
+    "ReplicationResource": "typedrepl._resource",
+    "ReplicationTranslator": "typedrepl._translator",
+    "Translator": "typedrepl._translator",
+    "AssetAutomationCondition": "typedrepl._translator",
+    "SpecMetadataValue": "typedrepl._translator",
+    "build_replication_specs": "typedrepl._specs",
+    "replication_assets": "typedrepl._assets",
+    "replication_graph_assets": "typedrepl._assets",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Final, TypeAlias
 
 import attrs
@@ -18,9 +18,10 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from typedrepl._models import CONNECTION_TYPES, Connection, TableMeta
+from typedrepl._secrets import redact_url
 
 PathPart: TypeAlias = str | int
 Path: TypeAlias = tuple[PathPart, ...]
@@ -46,7 +47,8 @@ def describe(value: object) -> str:
         dict: "mapping",
         type(None): "null",
     }.get(type(value), type(value).__name__)
-    text = repr(value)
+    # Redact before shortening: a cut-off URL no longer looks like one and would leak.
+    text = redact_url(repr(value))
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{kind} {text}" if value is not None else "null"
@@ -127,6 +129,20 @@ def _make_converter() -> cattrs.Converter:
         lambda t: t in (Mapping[str, str], dict[str, str]),
         _str_mapping,
     )
+
+    def mapping_first(cls: type[object]) -> Callable[[object, object], object]:
+        """Structure attrs classes from mappings only (not ``AttributeError: 'str' ... 'keys'``)."""
+        structure = make_dict_structure_fn(cls, conv)
+
+        def hook(value: object, _: object) -> object:
+            if not isinstance(value, Mapping):
+                raise Invalid(f"expected a mapping, got {describe(value)}")
+            return structure(value, cls)
+
+        return hook
+
+    # Registered before the Connection hook, which must take precedence (last wins).
+    conv.register_structure_hook_factory(attrs.has, mapping_first)
 
     by_type = {attrs.fields(cls).type.default: cls for cls in CONNECTION_TYPES}
 

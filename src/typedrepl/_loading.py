@@ -159,10 +159,12 @@ def _interpolate(value: object, path: Path, env: Mapping[str, str], ctx: _Contex
             name = match["name"]
             if name is None:
                 return "$"
-            if name in env:
+            default = match["default"]
+            # As in the shell: ${VAR:-default} also replaces a variable set to "".
+            if name in env and (env[name] or default is None):
                 return env[name]
-            if match["default"] is not None:
-                return match["default"]
+            if default is not None:
+                return default
             ctx.add(path, f"environment variable {name} is not set (used as ${{{name}}})")
             return match[0]
 
@@ -453,4 +455,27 @@ def dump_replication(replication: Replication[TableT]) -> str:
         conn: Connection = getattr(replication.connections, side)
         data["connections"][side] = CONVERTER.unstructure(conn, type(conn))
         data["connections"][side]["type"] = conn.type
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return yaml.dump(_escape_dollars(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+class _Dumper(yaml.SafeDumper):
+    """``safe_dump`` that keeps a NEL (U+0085) in a string: in single quotes it reads back as a space."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _escape_dollars(value: object) -> object:
+    """Double every ``$`` in string values, so loading does not interpolate them."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, Mapping):
+        return {k: _escape_dollars(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escape_dollars(v) for v in value]
+    return value

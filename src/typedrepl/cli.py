@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from typedrepl._loading import load_replication
 from typedrepl._models import Replication, Table
-from typedrepl.errors import ConfigError
+from typedrepl.errors import ConfigError, EngineError, TableFailure
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from typedrepl._results import TableResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -42,6 +49,170 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _RichProgress:
+    """A :class:`typedrepl._progress.Progress` drawing one rich progress bar per table."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.text import Text
+
+        class RowsPerSecond(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text("" if speed is None else f"{speed:,.0f} rows/s")
+
+        self._bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            RowsPerSecond(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _RichProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bars.stop()
+
+    def start(self, table: str, total_rows: int | None) -> None:
+        """Add the table's bar."""
+        self._tasks[table] = self._bars.add_task(table, total=total_rows)
+
+    def advance(self, table: str, rows: int) -> None:
+        """Move the table's bar."""
+        self._bars.advance(self._tasks[table], rows)
+
+    def finish(self, table: str) -> None:
+        """Stop the table's clock."""
+        task = self._tasks[table]
+        self._bars.stop_task(task)
+
+
+def _summary_table(results: Sequence[TableResult], failures: Sequence[TableFailure]) -> object:
+    from rich.table import Table as RichTable
+
+    summary = RichTable(title="typedrepl run")
+    for header in ("table", "mode", "destination", "rows written", "rows in destination"):
+        summary.add_column(header, justify="right" if header.startswith("rows") else "left")
+    summary.add_column("seconds", justify="right")
+    summary.add_column("rows/s", justify="right")
+    summary.add_column("status")
+    for result in results:
+        rate = result.rows_written / result.duration_s if result.duration_s > 0 else 0.0
+        notes = ["ok"]
+        if result.created:
+            notes.append("created")
+        if result.added_columns:
+            notes.append("added " + ", ".join(result.added_columns))
+        if result.cursor is not None:
+            notes.append(f"cursor {result.cursor}")
+        summary.add_row(
+            result.table,
+            result.mode.value,
+            result.destination,
+            f"{result.rows_written:,}",
+            f"{result.rows_in_destination:,}",
+            f"{result.duration_s:.2f}",
+            f"{rate:,.0f}",
+            "; ".join(notes),
+        )
+    for failure in failures:
+        summary.add_row(
+            failure.table, "", "", "", "", "", "", f"[red]FAILED[/red]: {failure.error_type}"
+        )
+    return summary
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _setup_logging(console: Console, verbose: bool) -> None:
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=console, show_path=False, show_time=False)
+    logger = logging.getLogger("typedrepl")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def _run(args: argparse.Namespace) -> int:
+    replication = _load(args.file)
+    if replication is None:
+        return EXIT_CONFIG
+    from rich.console import Console
+
+    from typedrepl._run import iter_replicate
+
+    out, err = Console(), Console(stderr=True)
+    _setup_logging(err, args.verbose)
+    progress = _RichProgress(err)
+    try:
+        outcomes = iter_replicate(
+            replication, args.table or None, batch_size=args.batch_size, progress=progress
+        )
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    results: list[TableResult] = []
+    failures: list[TableFailure] = []
+    with progress:
+        for outcome in outcomes:
+            if isinstance(outcome, TableFailure):
+                failures.append(outcome)
+            else:
+                results.append(outcome)
+    out.print(_summary_table(results, failures))
+    for failure in failures:
+        print(
+            f"error: table {failure.table} failed: {failure.error_type}: {failure.error}",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    replication = _load(args.file)
+    if replication is None:
+        return EXIT_CONFIG
+    from typedrepl._plan import plan
+
+    try:
+        plans = plan(replication, args.table or None)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for table_plan in plans:
+        print(
+            f"{table_plan.table} -> {table_plan.destination} ({table_plan.mode.value}): "
+            f"{table_plan.describe()}"
+        )
+        for statement in table_plan.ddl:
+            print(f"    {statement};")
+    failed = [p for p in plans if p.error is not None]
+    for table_plan in failed:
+        print(f"error: table {table_plan.table}: {table_plan.error}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="typedrepl", description=__doc__)
@@ -49,6 +220,34 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a replication file; exit 2 on errors")
     validate.add_argument("file")
     validate.set_defaults(handler=_validate)
+
+    from typedrepl._run import DEFAULT_BATCH_ROWS
+
+    run = commands.add_parser(
+        "run", help="copy the tables; exit 1 naming each failed table, 2 on config errors"
+    )
+    run.add_argument("file")
+    run.add_argument(
+        "--table", action="append", metavar="NAME", help="copy only this table (repeatable)"
+    )
+    run.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=DEFAULT_BATCH_ROWS,
+        metavar="N",
+        help=f"rows per Arrow batch (default {DEFAULT_BATCH_ROWS})",
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="log each table's steps")
+    run.set_defaults(handler=_run)
+
+    plan = commands.add_parser(
+        "plan", help="print what a run would do to each table, and its DDL; write nothing"
+    )
+    plan.add_argument("file")
+    plan.add_argument(
+        "--table", action="append", metavar="NAME", help="plan only this table (repeatable)"
+    )
+    plan.set_defaults(handler=_plan)
     return parser
 
 

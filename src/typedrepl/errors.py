@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from typedrepl._secrets import redact_url
+
 __all__ = [
     "ConfigError",
     "ConfigIssue",
@@ -33,7 +35,8 @@ class ConfigIssue:
     """
 
     path: str
-    message: str
+    message: str = attrs.field(converter=redact_url)
+    """What is wrong, in plain words (passwords in connection strings are masked)."""
     file: str | None = None
     line: int | None = None
     column: int | None = None

@@ -1,0 +1,1 @@
+"""An example Dagster project built from a ``typedrepl.ReplicationComponent``."""

@@ -1,0 +1,261 @@
+"""The asset factories: ``@replication_assets`` (one op) and ``replication_graph_assets`` (one op per table).
+
+Both declare the same assets for the same replication and translator, can run any
+subset of them, and name their op outputs themselves (``users_3fa2b1c4d5e6``: an ASCII
+stem and a hash of the key), so that any table name works, ``raise`` or ``Ünïcode``.
+
+``from __future__ import annotations`` must not be used in a module that defines asset
+or op bodies: Dagster reads the body's annotations when it is decorated, and with
+postponed annotations it sees the string ``"AssetExecutionContext"`` and rejects the
+``context`` parameter (``Cannot annotate `context` parameter with type ...``).
+``@replication_assets`` resolves its own body's annotations, so its bodies work either
+way, but plain ``@dagster.asset`` bodies in the same module still fail. This module
+defines op bodies, hence it does not use it either.
+"""
+
+import functools
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Concatenate, ParamSpec
+
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetsDefinition,
+    BackfillPolicy,
+    GraphDefinition,
+    MaterializeResult,
+    Nothing,
+    OpDefinition,
+    OpExecutionContext,
+    Out,
+    Output,
+    OutputMapping,
+    RetryPolicy,
+    op,
+)
+
+from typedrepl._dagster_binding import bound_declaration
+from typedrepl._dagster_execution import AssetContractError, materialize_table
+from typedrepl._models import Replication, TableT
+from typedrepl._resource import ReplicationResource
+from typedrepl._specs import DeclaredTable, ReplicationDeclaration, declare_replication
+from typedrepl._translator import Translator
+
+__all__ = ["replication_assets", "replication_graph_assets"]
+
+P = ParamSpec("P")
+
+ReplicationEvent = MaterializeResult[None] | AssetCheckResult
+"""What a replication body yields: ``ReplicationResource.run`` yields these."""
+
+
+def _outs(declaration: ReplicationDeclaration) -> dict[str, Out]:
+    names = [*declaration.keys_by_output_name, *declaration.check_specs_by_output_name]
+    return {name: Out(Nothing, is_required=False) for name in names}
+
+
+def _assets_definition(
+    declaration: ReplicationDeclaration,
+    node: OpDefinition | GraphDefinition,
+    backfill_policy: BackfillPolicy | None,
+) -> AssetsDefinition:
+    return AssetsDefinition(
+        node_def=node,
+        keys_by_output_name=declaration.keys_by_output_name,
+        specs=[d.spec for d in declaration.tables],
+        check_specs_by_output_name=declaration.check_specs_by_output_name,
+        can_subset=True,
+        backfill_policy=backfill_policy,
+    )
+
+
+def _resolved_signature(fn: Callable[..., object]) -> inspect.Signature:
+    """``fn``'s signature with string annotations evaluated, when they can be."""
+    try:
+        return inspect.signature(fn, eval_str=True)
+    except NameError:  # a name only imported under TYPE_CHECKING: Dagster will say so
+        return inspect.signature(fn)
+
+
+def _bind(
+    fn: Callable[..., Iterable[ReplicationEvent]], declaration: ReplicationDeclaration
+) -> Callable[..., Iterator[ReplicationEvent]]:
+    """``fn``, running with ``declaration`` as the current one (for ``run(context)``)."""
+
+    @functools.wraps(fn)
+    def compute(*args: object, **kwargs: object) -> Iterator[ReplicationEvent]:
+        with bound_declaration(declaration):
+            result = fn(*args, **kwargs)
+            if isinstance(result, MaterializeResult | AssetCheckResult):
+                yield result
+            elif result is not None:
+                yield from result
+
+    compute.__signature__ = _resolved_signature(fn)  # type: ignore[attr-defined]
+    return compute
+
+
+def replication_assets(
+    *,
+    replication: Replication[TableT],
+    translator: Translator[TableT] | None = None,
+    name: str | None = None,
+    group_name: str | None = None,
+    description: str | None = None,
+    op_tags: Mapping[str, str] | None = None,
+    pool: str | None = None,
+    retry_policy: RetryPolicy | None = None,
+    backfill_policy: BackfillPolicy | None = None,
+    asset_checks: bool = False,
+) -> Callable[
+    [Callable[Concatenate[AssetExecutionContext, P], Iterable[ReplicationEvent]]],
+    AssetsDefinition,
+]:
+    """One asset per table, computed by one op that runs the selected tables in turn.
+
+    The body receives ``context`` and the resources it names, and usually is
+    ``yield from replicator.run(context)``.
+
+    Args:
+        replication: the tables to replicate.
+        translator: how tables become assets (default: :class:`ReplicationTranslator`).
+        name: the op's name (default: the body's name).
+        group_name: the group of assets whose translator gives none.
+        description: the op's description.
+        op_tags: tags of the op (e.g. concurrency limits).
+        pool: the concurrency pool of the op.
+        retry_policy: how the op is retried on failure.
+        backfill_policy: how the assets are backfilled.
+        asset_checks: declare asset checks: destination rows equal source rows after a
+            full refresh, primary key unique in the destination.
+
+    Raises:
+        AssetSpecError: two tables map to one key, or the tables' deps form a cycle.
+
+    Example::
+
+        @replication_assets(replication=load_replication("replication.yaml"))
+        def warehouse(context: AssetExecutionContext, replicator: ReplicationResource):
+            yield from replicator.run(context)
+    """
+    declaration = declare_replication(
+        replication, translator, asset_checks=asset_checks, group_name=group_name
+    )
+
+    def decorate(
+        fn: Callable[Concatenate[AssetExecutionContext, P], Iterable[ReplicationEvent]],
+    ) -> AssetsDefinition:
+        node = op(
+            name=name or fn.__name__,
+            description=description,
+            out=_outs(declaration),
+            tags=op_tags,
+            pool=pool,
+            retry_policy=retry_policy,
+        )(_bind(fn, declaration))
+        return _assets_definition(declaration, node, backfill_policy)
+
+    return decorate
+
+
+def _default_graph_name(declaration: ReplicationDeclaration) -> str:
+    conns = declaration.connections
+    keys = sorted(d.key.to_user_string() for d in declaration.tables)
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
+    return f"{conns.source.type}_to_{conns.destination.type}_{digest}"
+
+
+def _resource(context: OpExecutionContext, resource_key: str) -> ReplicationResource:
+    resource: object = getattr(context.resources, resource_key)
+    if not isinstance(resource, ReplicationResource):
+        msg = f"resource {resource_key!r} is a {type(resource).__name__}, not a ReplicationResource"
+        raise AssetContractError(msg)
+    return resource
+
+
+def _table_op(
+    declaration: ReplicationDeclaration,
+    entry: DeclaredTable,
+    *,
+    graph_name: str,
+    resource_key: str,
+    op_tags: Mapping[str, str] | None,
+    pool: str | None,
+    retry_policy: RetryPolicy | None,
+) -> OpDefinition:
+    def compute(context: OpExecutionContext) -> Iterator[Output[None] | AssetCheckResult]:
+        yield from materialize_table(context, _resource(context, resource_key), declaration, entry)
+
+    outs = {name: Out(Nothing, is_required=False) for name in [entry.output_name, *entry.checks]}
+    return op(
+        name=f"{graph_name}__{entry.output_name}",
+        description=f"Replicates the table {entry.table.name!r}.",
+        out=outs,
+        required_resource_keys={resource_key},
+        tags=op_tags,
+        pool=pool,
+        retry_policy=retry_policy,
+    )(compute)
+
+
+def replication_graph_assets(
+    *,
+    replication: Replication[TableT],
+    translator: Translator[TableT] | None = None,
+    name: str | None = None,
+    resource_key: str = "replicator",
+    group_name: str | None = None,
+    op_tags: Mapping[str, str] | None = None,
+    pool: str | None = None,
+    retry_policy: RetryPolicy | None = None,
+    backfill_policy: BackfillPolicy | None = None,
+    asset_checks: bool = False,
+) -> AssetsDefinition:
+    """The assets of :func:`replication_assets`, computed by a graph of one op per table.
+
+    Tables run in parallel under the multiprocess executor, a failed table fails only
+    its own op, and re-executing a run from failure re-runs only the failed tables.
+    The ops use the :class:`ReplicationResource` under ``resource_key``.
+
+    Args:
+        replication: the tables to replicate.
+        translator: how tables become assets (default: :class:`ReplicationTranslator`).
+        name: the graph's name (default: ``<source>_to_<destination>_<hash of the keys>``).
+        resource_key: the key of the :class:`ReplicationResource`.
+        group_name: the group of assets whose translator gives none.
+        op_tags: tags of every op.
+        pool: the concurrency pool of every op.
+        retry_policy: how each op is retried on failure.
+        backfill_policy: how the assets are backfilled.
+        asset_checks: declare the asset checks (see :func:`replication_assets`).
+
+    Raises:
+        AssetSpecError: two tables map to one key, or the tables' deps form a cycle.
+    """
+    declaration = declare_replication(
+        replication, translator, asset_checks=asset_checks, group_name=group_name
+    )
+    graph_name = name or _default_graph_name(declaration)
+    ops: list[OpDefinition] = []
+    mappings: list[OutputMapping] = []
+    for entry in declaration.tables:
+        table_op = _table_op(
+            declaration,
+            entry,
+            graph_name=graph_name,
+            resource_key=resource_key,
+            op_tags=op_tags,
+            pool=pool,
+            retry_policy=retry_policy,
+        )
+        ops.append(table_op)
+        mappings.extend(
+            OutputMapping(
+                graph_output_name=out, mapped_node_name=table_op.name, mapped_node_output_name=out
+            )
+            for out in [entry.output_name, *entry.checks]
+        )
+    graph = GraphDefinition(name=graph_name, node_defs=ops, output_mappings=mappings)
+    return _assets_definition(declaration, graph, backfill_policy)

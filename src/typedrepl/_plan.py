@@ -1,0 +1,316 @@
+"""What a run would do to each table: decided from the config and both sides' schemas.
+
+:func:`decide` is a pure function of the config and what the engines report; the
+run uses it too (inside the destination's transaction), so ``plan`` and ``run``
+cannot disagree. :func:`plan` only reads: it opens no write transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+
+import attrs
+
+from typedrepl._models import LoadMode, Replication, Table, TableT
+from typedrepl._secrets import scrub
+from typedrepl._types import CURSOR_KINDS, LogicalType, UnsupportedTypeError
+from typedrepl.engines import load_engine
+from typedrepl.engines._base import (
+    CursorState,
+    DestinationEngine,
+    ExistingTable,
+    SourceColumn,
+    SourceEngine,
+)
+from typedrepl.errors import EngineError, TypedReplError
+
+__all__ = ["Action", "PlannedColumn", "TablePlan", "decide", "plan"]
+
+STATE_TABLE = "_typedrepl_state"
+"""The table (in each destination schema) holding the cursors of ``incremental`` tables."""
+
+
+class Action(enum.StrEnum):
+    """What a load does to the destination table."""
+
+    CREATE = "create"
+    REPLACE = "replace"
+    APPEND = "append"
+    MERGE = "merge"
+    INCREMENTAL = "incremental"
+
+
+@attrs.frozen
+class PlannedColumn:
+    """A copied column: its source type and the destination type it gets."""
+
+    name: str
+    source_type: str
+    logical: LogicalType
+    destination_type: str
+
+
+@attrs.frozen(kw_only=True)
+class TablePlan:
+    """What a run would do to one table, and the schema statements it would execute."""
+
+    table: str
+    """The table's ``name`` in the config."""
+    mode: LoadMode
+    source_schema: str
+    source_table: str
+    schema: str
+    """The destination schema."""
+    name: str
+    """The destination table."""
+    action: Action
+    columns: tuple[PlannedColumn, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    create: bool = False
+    """The destination table does not exist yet."""
+    add_columns: tuple[str, ...] = ()
+    """Columns new in the source, added to the destination."""
+    kept_columns: tuple[str, ...] = ()
+    """Destination columns the source no longer has (they stay and get NULLs)."""
+    upsert: bool = False
+    """Rows are matched on the primary key (merge, and incremental with a key)."""
+    cursor: str | None = None
+    cursor_from: str | None = None
+    """For ``incremental``: the stored cursor value; ``None`` loads every row."""
+    cursor_op: str = ">"
+    ddl: tuple[str, ...] = ()
+    error: str | None = None
+    error_column: str | None = None
+
+    @property
+    def destination(self) -> str:
+        """``schema.table`` of the destination."""
+        return f"{self.schema}.{self.name}"
+
+    def describe(self) -> str:
+        """One line saying what the load does."""
+        if self.error is not None:
+            return f"error: {self.error}"
+        parts: list[str] = []
+        if self.create:
+            parts.append(f"create {self.destination}")
+        if self.action is Action.REPLACE:
+            parts.append(f"replace {self.destination}" if not self.create else "load")
+        elif self.action is Action.APPEND:
+            parts.append("append")
+        elif self.action is Action.MERGE:
+            parts.append(f"merge on ({', '.join(self.primary_key)})")
+        elif self.action is Action.INCREMENTAL:
+            if self.cursor_from is None:
+                parts.append(f"incremental: every row (cursor {self.cursor})")
+            else:
+                parts.append(
+                    f"incremental from {self.cursor} {self.cursor_op} {self.cursor_from!r}"
+                )
+            if self.upsert:
+                parts.append(f"upsert on ({', '.join(self.primary_key)})")
+        parts += [f"add column {name}" for name in self.add_columns]
+        parts += [f"keep column {name} (NULL for new rows)" for name in self.kept_columns]
+        return "; ".join(parts)
+
+
+def _select(table: Table, source: Sequence[SourceColumn]) -> tuple[SourceColumn, ...]:
+    by_name = {c.name: c for c in source}
+    wanted = table.columns if table.columns is not None else tuple(c.name for c in source)
+    named = [*wanted, *table.exclude_columns, *table.primary_key]
+    if table.cursor is not None:
+        named.append(table.cursor)
+    unknown = sorted({n for n in named if n not in by_name})
+    if unknown:
+        raise EngineError(
+            f"column(s) {', '.join(map(repr, unknown))} not found in the source table "
+            f"(it has {', '.join(by_name)})",
+            table=table.name,
+        )
+    excluded = set(table.exclude_columns)
+    return tuple(by_name[n] for n in wanted if n not in excluded)
+
+
+def decide(
+    table: Table,
+    *,
+    source_columns: Sequence[SourceColumn],
+    source_schema: str,
+    schema: str,
+    existing: ExistingTable | None,
+    state: CursorState | None,
+    destination: DestinationEngine,
+) -> TablePlan:
+    """Decide what loading ``table`` does (a plan with ``error`` set when it cannot be loaded)."""
+    mode = table.mode
+    action = {
+        LoadMode.FULL_REFRESH: Action.REPLACE,
+        LoadMode.APPEND: Action.APPEND,
+        LoadMode.MERGE: Action.MERGE,
+        LoadMode.INCREMENTAL: Action.INCREMENTAL,
+    }[mode]
+    base = TablePlan(
+        table=table.name,
+        mode=mode,
+        source_schema=source_schema,
+        source_table=table.name,
+        schema=schema,
+        name=table.target_name,
+        action=action,
+        primary_key=table.primary_key,
+        cursor=table.cursor,
+        create=existing is None,
+    )
+    try:
+        selected = _select(table, source_columns)
+    except EngineError as exc:
+        return attrs.evolve(base, error=str(exc).removeprefix(f"table {table.name!r}: "))
+    columns: list[PlannedColumn] = []
+    for col in selected:
+        if col.logical is None:
+            return attrs.evolve(
+                base,
+                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: {col.problem}",
+                error_column=col.name,
+            )
+        try:
+            dest_type = destination.type_name(col.logical)
+        except UnsupportedTypeError as exc:
+            return attrs.evolve(
+                base,
+                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: {exc}",
+                error_column=col.name,
+            )
+        columns.append(PlannedColumn(col.name, col.native_type, col.logical, dest_type))
+    base = attrs.evolve(base, columns=tuple(columns))
+    if table.cursor is not None:
+        cursor_col = next(c for c in columns if c.name == table.cursor)
+        if cursor_col.logical.kind not in CURSOR_KINDS:
+            return attrs.evolve(
+                base,
+                error=f"cursor {table.cursor!r} has type {cursor_col.source_type}, which cannot "
+                "be a cursor (use a number, text, date, time, timestamp or uuid column)",
+                error_column=table.cursor,
+            )
+    upsert = bool(table.primary_key) and mode in (LoadMode.MERGE, LoadMode.INCREMENTAL)
+    base = attrs.evolve(base, upsert=upsert, cursor_op=">=" if upsert else ">")
+    if existing is None or mode is LoadMode.FULL_REFRESH:
+        if existing is not None:
+            before = {c.name for c in existing.columns}
+            added = tuple(c.name for c in columns if c.name not in before)
+            base = attrs.evolve(base, add_columns=added)
+        return base
+    return _against_existing(base, table, existing, state)
+
+
+def _against_existing(
+    base: TablePlan, table: Table, existing: ExistingTable, state: CursorState | None
+) -> TablePlan:
+    added: list[str] = []
+    for col in base.columns:
+        found = existing.column(col.name)
+        if found is None:
+            added.append(col.name)
+        elif found.type.lower() != col.destination_type.lower():
+            return attrs.evolve(
+                base,
+                error=f"type change: column {col.name!r} is {found.type} in the destination but "
+                f"the source type {col.source_type} now maps to {col.destination_type}; "
+                "use mode full_refresh to recreate the table, or alter the destination",
+                error_column=col.name,
+            )
+    names = {c.name for c in base.columns}
+    kept = tuple(c.name for c in existing.columns if c.name not in names)
+    base = attrs.evolve(base, add_columns=tuple(added), kept_columns=kept)
+    if base.upsert and set(existing.primary_key) != set(table.primary_key):
+        have = f"({', '.join(existing.primary_key)})" if existing.primary_key else "none"
+        return attrs.evolve(
+            base,
+            error=f"the destination table needs a primary key on ({', '.join(table.primary_key)}) "
+            f"to match rows; it has {have}",
+        )
+    if table.mode is LoadMode.INCREMENTAL and state is not None:
+        if state.column != table.cursor:
+            return attrs.evolve(
+                base,
+                error=f"the stored cursor is on column {state.column!r}, not {table.cursor!r}; "
+                f"delete the row {base.name!r} from {base.schema}.{STATE_TABLE} to start over",
+            )
+        base = attrs.evolve(base, cursor_from=state.value)
+    return base
+
+
+def plan(
+    replication: Replication[TableT],
+    tables: Sequence[str] | None = None,
+    *,
+    logger: logging.Logger | None = None,
+) -> tuple[TablePlan, ...]:
+    """Say per table what a run would do, and the schema statements it would execute.
+
+    Read-only: both sides are only inspected. A table that cannot be loaded gets a
+    plan with ``error`` set (a missing source table, an unmappable type, a type change).
+    Unknown names in ``tables`` raise :class:`EngineError` naming them.
+    """
+    log = logger or logging.getLogger("typedrepl")
+    try:
+        selected = replication.select(tables)
+    except KeyError as exc:
+        raise EngineError(f"no such table(s) in the replication: {exc.args[0]}") from None
+    src_conn = replication.connections.source
+    dst_conn = replication.connections.destination
+    secrets = (*src_conn.secrets, *dst_conn.secrets)
+    source = load_engine(src_conn).open_source(src_conn, log=log)
+    try:
+        destination = load_engine(dst_conn).open_destination(dst_conn, log=log, read_only=True)
+        try:
+            return tuple(_plan_one(t, source, destination, secrets) for t in selected)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+
+
+def _plan_one(
+    table: Table,
+    source: SourceEngine,
+    destination: DestinationEngine,
+    secrets: Sequence[str],
+) -> TablePlan:
+    src_schema = table.source_schema or source.default_schema
+    schema = table.destination_schema or destination.default_schema
+    try:
+        source.begin()
+        columns = source.columns(src_schema, table.name)
+        destination.begin(schema, table.target_name, lock=False)
+        try:
+            existing = destination.existing(schema, table.target_name)
+            state = destination.cursor_state(schema, table.target_name)
+            decided = decide(
+                table,
+                source_columns=columns,
+                source_schema=src_schema,
+                schema=schema,
+                existing=existing,
+                state=state,
+                destination=destination,
+            )
+            if decided.error is None:
+                decided = attrs.evolve(decided, ddl=destination.ddl(decided))
+            return decided
+        finally:
+            destination.rollback()
+    except TypedReplError as exc:
+        message = scrub(str(exc), secrets).removeprefix(f"table {table.name!r}: ")
+        return TablePlan(
+            table=table.name,
+            mode=table.mode,
+            source_schema=src_schema,
+            source_table=table.name,
+            schema=schema,
+            name=table.target_name,
+            action=Action.CREATE,
+            error=message,
+        )

@@ -1,0 +1,61 @@
+"""Open DuckDB files the same way everywhere, and build DuckDB SQL from quoted names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from typedrepl._models import Connection
+from typedrepl.engines._errors import driver_error, quote_duckdb
+from typedrepl.errors import EngineError
+
+__all__ = ["compose", "open_duckdb", "qualified", "type_sql"]
+
+_TYPE_NAME = re.compile(r"^[A-Za-z0-9 _(),\[\]]+$")
+
+
+def open_duckdb(connection: Connection, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file of ``connection`` (a source must exist; a destination is created).
+
+    Another process writing the file holds DuckDB's file lock: that is an immediate
+    error, never a wait. In this process, a file already open with the other mode
+    is shared (opened read-write), as DuckDB allows one mode per file.
+    """
+    path = connection.connection
+    if read_only and not Path(path).exists():
+        raise EngineError(f"DuckDB file {path!r} does not exist")
+    try:
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            if not read_only or "different configuration" not in str(exc):
+                raise
+            con = duckdb.connect(path, read_only=False)
+        con.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error as exc:
+        raise driver_error(
+            exc, connection.secrets, doing=f"cannot open DuckDB file {path!r}"
+        ) from None
+    return con
+
+
+def qualified(schema: str, name: str) -> str:
+    """``"schema"."name"``, quoted."""
+    return f"{quote_duckdb(schema)}.{quote_duckdb(name)}"
+
+
+def type_sql(name: str) -> str:
+    """A DuckDB type name, checked to be a plain type name (it goes into SQL text)."""
+    if not _TYPE_NAME.match(name):
+        raise EngineError(f"refusing an unexpected DuckDB type name {name!r}")
+    return name
+
+
+def compose(template: str, **parts: str) -> str:
+    """Fill ``{name}`` in ``template`` with already-quoted identifiers or checked type names.
+
+    Values never go through here: they are passed as query parameters.
+    """
+    return template.format(**parts)

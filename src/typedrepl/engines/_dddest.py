@@ -1,0 +1,338 @@
+"""DuckDB as a destination: one transaction per table, Arrow batches in.
+
+Each batch is registered with DuckDB and inserted with ``INSERT ... SELECT``.
+``full_refresh`` fills a uniquely named stage and swaps it in (drop + rename) in the
+same transaction; ``merge`` (and ``incremental`` with a key) upsert with
+``ON CONFLICT (key) DO UPDATE ... WHERE ... IS DISTINCT FROM ...``. DuckDB's own
+file lock keeps other processes out while the file is open for writing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+
+import attrs
+import duckdb
+import pyarrow as pa
+
+from typedrepl._models import Connection, LoadMode
+from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
+from typedrepl._types import Kind, LogicalType, duckdb_type
+from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
+from typedrepl.engines._ddconn import compose, open_duckdb, qualified, type_sql
+from typedrepl.engines._errors import driver_error, quote_duckdb
+from typedrepl.errors import EngineError
+
+__all__ = ["DuckDBDestination"]
+
+_BATCH_VIEW = "__typedrepl_batch"
+_INSERT_MARK = "-- insert each batch"
+
+
+@attrs.frozen
+class _Statement:
+    text: str
+    params: tuple[object, ...] = ()
+
+
+def _insert_expression(col: PlannedColumn) -> str:
+    """How a canonical Arrow column becomes the destination column's value."""
+    ref = quote_duckdb(col.name)
+    kind = col.logical.kind
+    if kind is Kind.UUID:
+        return f"CAST(hex({ref}) AS UUID)"
+    if kind in (Kind.INT16, Kind.UINT16, Kind.JSON, Kind.JSON_TEXT):
+        return f"CAST({ref} AS {type_sql(col.destination_type)})"
+    return ref
+
+
+class DuckDBDestination:
+    """Loads tables into a DuckDB file."""
+
+    default_schema = "main"
+
+    def __init__(self, connection: Connection, *, log: logging.Logger, read_only: bool) -> None:
+        self._secrets = connection.secrets
+        self._log = log
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if not read_only or _exists(connection.connection):
+            self._con = open_duckdb(connection, read_only=read_only)
+        self._stage = ""
+        self._schema_exists = False
+        self._state_exists = False
+        self._in_transaction = False
+
+    # ------------------------------------------------------------------ protocol
+
+    def type_name(self, logical: LogicalType) -> str:
+        """DuckDB's spelling of ``logical``."""
+        return duckdb_type(logical)
+
+    def begin(self, schema: str, table: str, *, lock: bool) -> None:
+        """Start the table's transaction (the file lock is held while the file is open)."""
+        self.rollback()
+        self._stage = f"_typedrepl_{secrets.token_hex(6)}"
+        if self._con is None:
+            self._schema_exists = self._state_exists = False
+            return
+        self._exec(_Statement("BEGIN TRANSACTION"), doing="cannot start the load")
+        self._in_transaction = True
+        self._schema_exists = bool(
+            self._fetch(
+                "SELECT count(*) FROM information_schema.schemata "
+                "WHERE catalog_name = current_database() AND schema_name = ?",
+                (schema,),
+            )[0][0]
+        )
+        self._state_exists = self._columns(schema, STATE_TABLE) != []
+
+    def existing(self, schema: str, table: str) -> ExistingTable | None:
+        """The destination table as it is, or ``None``."""
+        if self._con is None:
+            return None
+        rows = self._columns(schema, table)
+        if not rows:
+            return None
+        key_rows = self._fetch(
+            "SELECT constraint_column_names FROM duckdb_constraints() "
+            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+            "AND constraint_type = 'PRIMARY KEY'",
+            (schema, table),
+        )
+        key: tuple[str, ...] = ()
+        if key_rows:
+            names = key_rows[0][0]
+            assert isinstance(names, list)
+            key = tuple(str(n) for n in names)
+        return ExistingTable(
+            columns=tuple(
+                ExistingColumn(str(n), str(t), str(null) == "YES") for n, t, null in rows
+            ),
+            primary_key=key,
+        )
+
+    def cursor_state(self, schema: str, table: str) -> CursorState | None:
+        """The stored cursor of ``table``, if any."""
+        if self._con is None or not self._state_exists:
+            return None
+        rows = self._fetch(
+            compose(
+                "SELECT cursor_column, cursor_value FROM {state} WHERE table_name = ?",
+                state=qualified(schema, STATE_TABLE),
+            ),
+            (table,),
+        )
+        if not rows:
+            return None
+        column, value = rows[0]
+        return CursorState(column=str(column), value=None if value is None else str(value))
+
+    def ddl(self, plan: TablePlan) -> tuple[str, ...]:
+        """The statements :meth:`load` runs for ``plan``, as text."""
+        statements = self._statements(plan, cursor_value=None)
+        return tuple(s.text for s in statements if s.text != _INSERT_MARK)
+
+    def load(
+        self,
+        plan: TablePlan,
+        batches: Iterable[pa.RecordBatch],
+        *,
+        cursor_value: str | None,
+        on_rows: Callable[[int], None],
+    ) -> LoadOutcome:
+        """Run ``plan`` inside the open transaction; the caller commits."""
+        con = self._require()
+        statements = self._statements(plan, cursor_value=cursor_value)
+        at = next(i for i, s in enumerate(statements) if s.text == _INSERT_MARK)
+        insert = statements[at - 1]
+        for statement in statements[: at - 1]:
+            self._exec(statement, doing="load failed")
+        written = 0
+        for batch in batches:
+            con.register(_BATCH_VIEW, batch)
+            try:
+                self._exec(insert, doing="load failed")
+            finally:
+                # In an aborted transaction this fails too; the insert's error is the one to keep.
+                with contextlib.suppress(duckdb.Error):
+                    con.unregister(_BATCH_VIEW)
+            written += batch.num_rows
+            on_rows(batch.num_rows)
+        for statement in statements[at + 1 :]:
+            self._exec(statement, doing="load failed")
+        target = qualified(plan.schema, plan.name)
+        count = self._fetch(compose("SELECT count(*) FROM {t}", t=target))[0][0]
+        assert isinstance(count, int)
+        existing = self.existing(plan.schema, plan.name)
+        assert existing is not None
+        return LoadOutcome(
+            rows_written=written, rows_in_destination=count, columns=existing.columns
+        )
+
+    def commit(self) -> None:
+        """Commit the table's transaction."""
+        if self._in_transaction:
+            self._in_transaction = False
+            self._exec(_Statement("COMMIT"), doing="commit failed")
+
+    def rollback(self) -> None:
+        """Roll back the table's transaction, if one is open."""
+        if self._in_transaction and self._con is not None:
+            self._in_transaction = False
+            try:
+                self._con.execute("ROLLBACK")
+            except duckdb.Error:
+                self._log.debug("rollback failed", exc_info=True)
+
+    def close(self) -> None:
+        """Roll back and close the file."""
+        self.rollback()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # ------------------------------------------------------------------ statements
+
+    def _statements(self, plan: TablePlan, *, cursor_value: str | None) -> list[_Statement]:
+        out: list[_Statement] = []
+        target = qualified(plan.schema, plan.name)
+        if not self._schema_exists:
+            out.append(_Statement(compose("CREATE SCHEMA {s}", s=quote_duckdb(plan.schema))))
+        body = ", ".join(
+            f"{quote_duckdb(c.name)} {type_sql(c.destination_type)}" for c in plan.columns
+        )
+        if plan.primary_key:
+            body += f", PRIMARY KEY ({', '.join(map(quote_duckdb, plan.primary_key))})"
+        if plan.mode is LoadMode.FULL_REFRESH:
+            stage = qualified(plan.schema, self._stage)
+            out.append(_Statement(compose("CREATE TABLE {t} ({body})", t=stage, body=body)))
+            out.append(self._insert(plan, stage))
+            out.append(_Statement(_INSERT_MARK))
+            if not plan.create:
+                out.append(_Statement(compose("DROP TABLE {t}", t=target)))
+            out.append(
+                _Statement(
+                    compose(
+                        "ALTER TABLE {t} RENAME TO {name}", t=stage, name=quote_duckdb(plan.name)
+                    )
+                )
+            )
+        else:
+            if plan.create:
+                out.append(_Statement(compose("CREATE TABLE {t} ({body})", t=target, body=body)))
+            for name in plan.add_columns:
+                col = next(c for c in plan.columns if c.name == name)
+                out.append(
+                    _Statement(
+                        compose(
+                            "ALTER TABLE {t} ADD COLUMN {c} {type}",
+                            t=target,
+                            c=quote_duckdb(name),
+                            type=type_sql(col.destination_type),
+                        )
+                    )
+                )
+            out.append(self._insert(plan, target))
+            out.append(_Statement(_INSERT_MARK))
+        if plan.mode is LoadMode.INCREMENTAL:
+            out += self._state_statements(plan, cursor_value)
+        return out
+
+    @staticmethod
+    def _insert(plan: TablePlan, into: str) -> _Statement:
+        names = ", ".join(quote_duckdb(c.name) for c in plan.columns)
+        exprs = ", ".join(_insert_expression(c) for c in plan.columns)
+        text = compose(
+            "INSERT INTO {into} AS t ({names}) SELECT {exprs} FROM {batch}",
+            into=into,
+            names=names,
+            exprs=exprs,
+            batch=quote_duckdb(_BATCH_VIEW),
+        )
+        if not plan.upsert:
+            return _Statement(text)
+        key = ", ".join(quote_duckdb(k) for k in plan.primary_key)
+        others = [c for c in plan.columns if c.name not in plan.primary_key]
+        if not others:
+            return _Statement(compose("{text} ON CONFLICT ({key}) DO NOTHING", text=text, key=key))
+        sets = ", ".join(
+            f"{quote_duckdb(c.name)} = EXCLUDED.{quote_duckdb(c.name)}" for c in others
+        )
+        old = ", ".join(f"t.{quote_duckdb(c.name)}" for c in others)
+        new = ", ".join(f"EXCLUDED.{quote_duckdb(c.name)}" for c in others)
+        return _Statement(
+            compose(
+                "{text} ON CONFLICT ({key}) DO UPDATE SET {sets} "
+                "WHERE ROW({old}) IS DISTINCT FROM ROW({new})",
+                text=text,
+                key=key,
+                sets=sets,
+                old=old,
+                new=new,
+            )
+        )
+
+    def _state_statements(self, plan: TablePlan, cursor_value: str | None) -> list[_Statement]:
+        state = qualified(plan.schema, STATE_TABLE)
+        out: list[_Statement] = []
+        if not self._state_exists:
+            out.append(
+                _Statement(
+                    compose(
+                        "CREATE TABLE {state} (table_name VARCHAR PRIMARY KEY, "
+                        "cursor_column VARCHAR NOT NULL, cursor_value VARCHAR, "
+                        "updated_at TIMESTAMP WITH TIME ZONE NOT NULL)",
+                        state=state,
+                    )
+                )
+            )
+        out.append(
+            _Statement(
+                compose(
+                    "INSERT INTO {state} AS s (table_name, cursor_column, cursor_value, updated_at) "
+                    "VALUES (?, ?, ?, now()) ON CONFLICT (table_name) DO UPDATE SET "
+                    "cursor_column = EXCLUDED.cursor_column, "
+                    "cursor_value = COALESCE(EXCLUDED.cursor_value, s.cursor_value), "
+                    "updated_at = EXCLUDED.updated_at",
+                    state=state,
+                ),
+                (plan.name, plan.cursor, cursor_value),
+            )
+        )
+        return out
+
+    # ------------------------------------------------------------------ helpers
+
+    def _require(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise EngineError("the DuckDB destination is not open for writing")
+        return self._con
+
+    def _columns(self, schema: str, table: str) -> list[tuple[object, ...]]:
+        return self._fetch(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            (schema, table),
+        )
+
+    def _fetch(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        try:
+            return self._require().execute(query, list(params)).fetchall()
+        except duckdb.Error as exc:
+            raise driver_error(exc, self._secrets, doing="cannot inspect the destination") from None
+
+    def _exec(self, statement: _Statement, *, doing: str) -> None:
+        try:
+            self._require().execute(statement.text, list(statement.params))
+        except duckdb.Error as exc:
+            raise driver_error(exc, self._secrets, doing=doing) from None
+
+
+def _exists(path: str) -> bool:
+    from pathlib import Path
+
+    return Path(path).exists()

@@ -1,0 +1,421 @@
+"""PostgreSQL as a destination: one transaction per table, rows by binary ``COPY``.
+
+* ``full_refresh``: ``CREATE TABLE`` a uniquely named stage, ``COPY`` into it, add the
+  primary key, ``DROP`` the target, rename the stage: all in one transaction, so a
+  failure or a killed process leaves the target as it was and no stage behind.
+* ``append`` (and ``incremental`` without a key): ``COPY`` straight into the target.
+* ``merge`` (and ``incremental`` with a key): ``COPY`` into a temporary stage, then
+  ``INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE target IS DISTINCT FROM excluded``
+  (rows that did not change are not rewritten).
+* ``incremental`` stores its cursor in ``<schema>._typedrepl_state`` in the same
+  transaction as the rows.
+
+Each load first takes ``pg_advisory_xact_lock`` on a key derived from the schema and
+table (see :func:`lock_key`), so two runs on one table take turns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, LiteralString
+
+import psycopg
+from psycopg import sql
+
+from typedrepl._models import Connection, LoadMode
+from typedrepl._plan import STATE_TABLE, TablePlan
+from typedrepl._types import Kind, LogicalType, postgres_type
+from typedrepl.engines._base import (
+    CursorState,
+    ExistingColumn,
+    ExistingTable,
+    LoadOutcome,
+)
+from typedrepl.engines._errors import RejectedValueError, driver_error
+from typedrepl.engines._pgconn import LOCK_TIMEOUT, connect
+from typedrepl.engines._pgwire import CopyEncoder, WireValueError
+from typedrepl.errors import EngineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["PostgresDestination", "lock_key"]
+
+_MAX_IDENTIFIER_BYTES = 63
+_CONTEXT_LINE = re.compile(r"^COPY [^\n]*?, line (\d+), column (.*)$", re.MULTILINE)
+# Types whose equality is looser than sameness (json has none; '1 mon' = '30 days').
+_COMPARE_AS_TEXT = frozenset({Kind.JSON_TEXT, Kind.INTERVAL})
+
+
+def lock_key(schema: str, table: str) -> int:
+    """The advisory lock key of a destination table: 64 bits of BLAKE2b of its name."""
+    digest = hashlib.blake2b(f"typedrepl\x00{schema}\x00{table}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+_TYPE_NAME = re.compile(r"^[a-z0-9 (),\[\]]+$")
+
+
+def _type_sql(name: str) -> sql.SQL:
+    """A type name from the mapping table as SQL (checked to be a plain type name)."""
+    if not _TYPE_NAME.match(name):
+        raise EngineError(f"refusing an unexpected type name {name!r}")
+    return sql.SQL(name)
+
+
+def _as_int(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _truncate(name: str, max_bytes: int) -> str:
+    encoded = name.encode()[:max_bytes]
+    return encoded.decode(errors="ignore")
+
+
+class PostgresDestination:
+    """Loads tables into a PostgreSQL database."""
+
+    default_schema = "public"
+
+    def __init__(self, connection: Connection, *, log: logging.Logger, read_only: bool) -> None:
+        self._secrets = connection.secrets
+        self._log = log
+        self._read_only = read_only
+        self._conn = connect(connection)
+        self._conn.read_only = read_only
+        self._stage = ""
+        self._schema_exists = True
+        self._state_exists = False
+
+    # ------------------------------------------------------------------ protocol
+
+    def type_name(self, logical: LogicalType) -> str:
+        """PostgreSQL's spelling of ``logical``."""
+        return postgres_type(logical)
+
+    def begin(self, schema: str, table: str, *, lock: bool) -> None:
+        """Start the transaction; with ``lock``, take the table's advisory lock."""
+        self.rollback()
+        self._stage = f"_typedrepl_{secrets.token_hex(6)}"
+        try:
+            if lock:
+                self._conn.execute(
+                    sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT))
+                )
+                key = lock_key(schema, table)
+                got = self._one("SELECT pg_try_advisory_xact_lock(%s)", (key,))
+                if not got:
+                    self._log.info(
+                        "waiting for the lock on %s.%s: another run is loading it", schema, table
+                    )
+                    self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+                    self._log.info("got the lock on %s.%s", schema, table)
+            self._schema_exists = bool(
+                self._one("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,))
+            )
+            self._state_exists = self._table_oid(schema, STATE_TABLE) is not None
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot start the load") from None
+
+    def existing(self, schema: str, table: str) -> ExistingTable | None:
+        """The destination table as it is, or ``None``."""
+        try:
+            oid = self._table_oid(schema, table)
+            if oid is None:
+                return None
+            rows = self._conn.execute(
+                "SELECT attname, format_type(atttypid, atttypmod), NOT attnotnull "
+                "FROM pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped "
+                "ORDER BY attnum",
+                (oid,),
+            ).fetchall()
+            key = self._conn.execute(
+                "SELECT a.attname FROM pg_index i "
+                "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                "WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord",
+                (oid,),
+            ).fetchall()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot inspect the destination table") from None
+        columns = tuple(
+            ExistingColumn(str(name), str(type_), bool(nullable)) for name, type_, nullable in rows
+        )
+        return ExistingTable(columns=columns, primary_key=tuple(str(r[0]) for r in key))
+
+    def cursor_state(self, schema: str, table: str) -> CursorState | None:
+        """The stored cursor of ``table``, if any."""
+        if not self._state_exists:
+            return None
+        try:
+            row = self._conn.execute(
+                sql.SQL("SELECT cursor_column, cursor_value FROM {} WHERE table_name = %s").format(
+                    sql.Identifier(schema, STATE_TABLE)
+                ),
+                (table,),
+            ).fetchone()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot read the cursor state") from None
+        if row is None:
+            return None
+        return CursorState(column=str(row[0]), value=None if row[1] is None else str(row[1]))
+
+    def ddl(self, plan: TablePlan) -> tuple[str, ...]:
+        """The statements :meth:`load` runs for ``plan``, as text."""
+        statements = self._statements(plan, cursor_value=None)
+        return tuple(s.as_string(self._conn) for s in statements if s is not self._COPY_MARK)
+
+    def load(
+        self,
+        plan: TablePlan,
+        batches: Iterable[pa.RecordBatch],
+        *,
+        cursor_value: str | None,
+        on_rows: Callable[[int], None],
+    ) -> LoadOutcome:
+        """Run ``plan`` inside the open transaction; the caller commits."""
+        target = sql.Identifier(plan.schema, plan.name)
+        statements = self._statements(plan, cursor_value=cursor_value)
+        at = statements.index(self._COPY_MARK)
+        before, copy_statement, after = (
+            statements[: at - 1],
+            statements[at - 1],
+            statements[at + 1 :],
+        )
+        try:
+            for statement in before:
+                self._conn.execute(statement)
+            written = self._copy(copy_statement, plan, batches, on_rows)
+            for statement in after:
+                self._conn.execute(statement)
+            count = self._one(sql.SQL("SELECT count(*) FROM {}").format(target))
+        except psycopg.Error as exc:
+            raise self._load_error(exc, plan) from None
+        existing = self.existing(plan.schema, plan.name)
+        assert existing is not None
+        return LoadOutcome(
+            rows_written=written, rows_in_destination=_as_int(count), columns=existing.columns
+        )
+
+    def commit(self) -> None:
+        """Commit the table's transaction."""
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise self._error(exc, "commit failed") from None
+
+    def rollback(self) -> None:
+        """Roll back (quietly: the connection may be gone)."""
+        if self._conn.closed:
+            return
+        try:
+            self._conn.rollback()
+        except psycopg.Error:
+            self._log.debug("rollback failed", exc_info=True)
+
+    def close(self) -> None:
+        """Roll back and close the connection."""
+        self.rollback()
+        self._conn.close()
+
+    # ------------------------------------------------------------------ statements
+
+    _COPY_MARK = sql.SQL("-- COPY")
+
+    def _statements(
+        self, plan: TablePlan, *, cursor_value: str | None
+    ) -> list[sql.Composed | sql.SQL]:
+        """Every statement of the load in order; ``_COPY_MARK`` stands where the COPY runs."""
+        out: list[sql.Composed | sql.SQL] = []
+        target = sql.Identifier(plan.schema, plan.name)
+        if not self._schema_exists:
+            out.append(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(plan.schema)))
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c.name), _type_sql(c.destination_type))
+            for c in plan.columns
+        )
+        names = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.columns)
+        key = sql.SQL(", ").join(sql.Identifier(k) for k in plan.primary_key)
+        if plan.mode is LoadMode.FULL_REFRESH:
+            stage = sql.Identifier(plan.schema, self._stage)
+            out.append(sql.SQL("CREATE TABLE {} ({})").format(stage, columns))
+            out.append(self._copy_statement(stage, names))
+            out.append(self._COPY_MARK)
+            if plan.primary_key:
+                out.append(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                        stage, sql.Identifier(self._stage + "_pkey"), key
+                    )
+                )
+            if not plan.create:
+                out.append(sql.SQL("DROP TABLE {}").format(target))
+            out.append(
+                sql.SQL("ALTER TABLE {} RENAME TO {}").format(stage, sql.Identifier(plan.name))
+            )
+            if plan.primary_key:
+                out.append(
+                    sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                        target,
+                        sql.Identifier(self._stage + "_pkey"),
+                        sql.Identifier(_truncate(plan.name, _MAX_IDENTIFIER_BYTES - 5) + "_pkey"),
+                    )
+                )
+        else:
+            if plan.create:
+                body = columns
+                if plan.primary_key:
+                    body = sql.SQL("{}, PRIMARY KEY ({})").format(columns, key)
+                out.append(sql.SQL("CREATE TABLE {} ({})").format(target, body))
+            for name in plan.add_columns:
+                col = next(c for c in plan.columns if c.name == name)
+                out.append(
+                    sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                        target, sql.Identifier(name), _type_sql(col.destination_type)
+                    )
+                )
+            if plan.upsert:
+                stage = sql.Identifier(self._stage)
+                out.append(
+                    sql.SQL("CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP").format(stage, columns)
+                )
+                out.append(self._copy_statement(stage, names))
+                out.append(self._COPY_MARK)
+                out.append(self._upsert(plan, stage, names, key))
+            else:
+                out.append(self._copy_statement(target, names))
+                out.append(self._COPY_MARK)
+        if plan.mode is LoadMode.INCREMENTAL:
+            out += self._state_statements(plan, cursor_value)
+        return out
+
+    @staticmethod
+    def _copy_statement(into: sql.Identifier, names: sql.Composable) -> sql.Composed:
+        return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(into, names)
+
+    def _upsert(
+        self, plan: TablePlan, stage: sql.Identifier, names: sql.Composable, key: sql.Composable
+    ) -> sql.Composed:
+        target = sql.Identifier(plan.schema, plan.name)
+        others = [c for c in plan.columns if c.name not in plan.primary_key]
+        insert = sql.SQL("INSERT INTO {} AS t ({}) SELECT {} FROM {} ON CONFLICT ({})").format(
+            target, names, names, stage, key
+        )
+        if not others:
+            return sql.SQL("{} DO NOTHING").format(insert)
+
+        def side(prefix: str, kind: Kind, name: str) -> sql.Composable:
+            ref = sql.Identifier(prefix, name)
+            return sql.SQL("{}::text").format(ref) if kind in _COMPARE_AS_TEXT else ref
+
+        sets = sql.SQL(", ").join(
+            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c.name), sql.Identifier(c.name))
+            for c in others
+        )
+        old = sql.SQL(", ").join(side("t", c.logical.kind, c.name) for c in others)
+        new = sql.SQL(", ").join(side("excluded", c.logical.kind, c.name) for c in others)
+        return sql.SQL("{} DO UPDATE SET {} WHERE ROW({}) IS DISTINCT FROM ROW({})").format(
+            insert, sets, old, new
+        )
+
+    def _state_statements(
+        self, plan: TablePlan, cursor_value: str | None
+    ) -> list[sql.Composed | sql.SQL]:
+        state = sql.Identifier(plan.schema, STATE_TABLE)
+        out: list[sql.Composed | sql.SQL] = []
+        if not self._state_exists:
+            out.append(
+                sql.SQL(
+                    "CREATE TABLE {} (table_name text PRIMARY KEY, cursor_column text NOT NULL, "
+                    "cursor_value text, updated_at timestamp with time zone NOT NULL)"
+                ).format(state)
+            )
+        out.append(
+            sql.SQL(
+                "INSERT INTO {} (table_name, cursor_column, cursor_value, updated_at) "
+                "VALUES ({}, {}, {}, now()) ON CONFLICT (table_name) DO UPDATE SET "
+                "cursor_column = EXCLUDED.cursor_column, "
+                "cursor_value = COALESCE(EXCLUDED.cursor_value, {}.cursor_value), "
+                "updated_at = EXCLUDED.updated_at"
+            ).format(
+                state,
+                sql.Literal(plan.name),
+                sql.Literal(plan.cursor),
+                sql.Literal(cursor_value),
+                sql.Identifier(STATE_TABLE),
+            )
+        )
+        return out
+
+    # ------------------------------------------------------------------ copy
+
+    def _copy(
+        self,
+        statement: sql.Composed | sql.SQL,
+        plan: TablePlan,
+        batches: Iterable[pa.RecordBatch],
+        on_rows: Callable[[int], None],
+    ) -> int:
+        encoder = CopyEncoder([(c.name, c.logical) for c in plan.columns])
+        written = 0
+        with self._conn.cursor() as cur, cur.copy(statement) as copy:
+            copy.write(encoder.header())
+            for batch in batches:
+                try:
+                    data = encoder.encode(batch)
+                except WireValueError as exc:
+                    raise RejectedValueError(str(exc), column=exc.column) from None
+                except ValueError as exc:  # pgpq
+                    raise EngineError(f"cannot encode a batch for PostgreSQL: {exc}") from None
+                for chunk in data:
+                    copy.write(chunk)
+                written += batch.num_rows
+                on_rows(batch.num_rows)
+            copy.write(encoder.trailer())
+        return written
+
+    # ------------------------------------------------------------------ helpers
+
+    def _one(self, query: LiteralString | sql.Composed, params: tuple[object, ...] = ()) -> object:
+        row = self._conn.execute(query, params).fetchone()
+        return None if row is None else row[0]
+
+    def _table_oid(self, schema: str, table: str) -> int | None:
+        oid = self._one(
+            "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+            (schema, table),
+        )
+        return None if oid is None else _as_int(oid)
+
+    def _error(self, exc: psycopg.Error, doing: str) -> EngineError:
+        return driver_error(exc, self._secrets, doing=doing)
+
+    def _load_error(self, exc: psycopg.Error, plan: TablePlan) -> EngineError:
+        diag = exc.diag
+        context = diag.context or ""
+        match = _CONTEXT_LINE.search(context)
+        column: str | None = None
+        row: int | None = None
+        if match:
+            row = int(match[1])
+            tail = match[2]
+            known = sorted((c.name for c in plan.columns), key=len, reverse=True)
+            column = next((n for n in known if tail == n or tail.startswith(n + ":")), tail)
+        message = diag.message_primary or str(exc)
+        if diag.message_detail:
+            message += f" ({diag.message_detail})"
+        message = f"the destination rejected the load: {message}"
+        if row is not None:
+            message += f" at row {row} of the load"
+        if diag.sqlstate == "23505" and plan.mode is LoadMode.FULL_REFRESH:
+            message += "; the source has duplicate primary keys"
+        base = driver_error(Exception(message), self._secrets, doing="load failed")
+        nul = diag.sqlstate == "22021" and "0x00" in (diag.message_primary or "")
+        if column is not None:
+            return RejectedValueError(str(base), column=column, row=row, nul=nul)
+        return base

@@ -1,0 +1,236 @@
+"""PostgreSQL as a source: one ``REPEATABLE READ`` read-only snapshot, a server-side cursor.
+
+The key checks, the cursor maximum, the row count and the rows themselves are all
+read in the same snapshot, so they agree with each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg import sql
+
+from typedrepl._models import Connection
+from typedrepl._types import Kind, LogicalType, UnsupportedTypeError, from_postgres
+from typedrepl.engines._base import ReadSpec, SourceColumn
+from typedrepl.engines._errors import driver_error
+from typedrepl.engines._pgconn import connect
+from typedrepl.engines._pgread import register_loaders, rows_to_batch
+from typedrepl.errors import EngineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["PostgresSource"]
+
+_TYPE_NAME = re.compile(r'^[a-z0-9 _(),"\[\].]+$')
+_AS_TEXT = frozenset({Kind.INT16, Kind.NUMERIC, Kind.JSON, Kind.JSON_TEXT})
+
+
+def _type_sql(name: str) -> sql.SQL:
+    """A type name from ``format_type`` as SQL (checked to be a plain type name)."""
+    if not _TYPE_NAME.match(name):
+        raise EngineError(f"cannot use the type {name!r} in a cursor comparison")
+    return sql.SQL(name)
+
+
+class PostgresSource:
+    """Reads tables from a PostgreSQL database."""
+
+    default_schema = "public"
+
+    def __init__(self, connection: Connection, *, log: logging.Logger) -> None:
+        self._secrets = connection.secrets
+        self._log = log
+        self._conn = connect(connection)
+        self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self._conn.read_only = True
+        register_loaders(self._conn)
+        self._enums: set[str] = set()
+
+    def begin(self) -> None:
+        """Start a new snapshot (the first query opens it)."""
+        try:
+            self._conn.rollback()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot start a read") from None
+
+    def columns(self, schema: str, table: str) -> tuple[SourceColumn, ...]:
+        """The columns of ``schema.table`` and their logical types."""
+        try:
+            rows = self._conn.execute(
+                "SELECT a.attname, "
+                "  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) "
+                "       ELSE format_type(a.atttypid, a.atttypmod) END, "
+                "  t.typtype = 'e' OR coalesce(e.typtype = 'e', false) "
+                "FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_type t ON t.oid = a.atttypid "
+                "LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' "
+                "WHERE n.nspname = %s AND c.relname = %s "
+                "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+                "  AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum",
+                (schema, table),
+            ).fetchall()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot inspect the source table") from None
+        if not rows:
+            raise EngineError(f"source table {schema}.{table} does not exist (or has no columns)")
+        out: list[SourceColumn] = []
+        for name, type_name, is_enum in rows:
+            native = str(type_name)
+            try:
+                logical: LogicalType | None = from_postgres(native, is_enum=bool(is_enum))
+                problem = None
+            except UnsupportedTypeError as exc:
+                logical, problem = None, str(exc)
+            if is_enum:
+                self._enums.add(str(name))
+            out.append(SourceColumn(str(name), native, logical, problem))
+        return tuple(out)
+
+    def key_problem(self, read: ReadSpec, key: tuple[str, ...]) -> str | None:
+        """A NULL or duplicate key among the rows to read, described, or ``None``."""
+        keys = [sql.Identifier(k) for k in key]
+        any_null = sql.SQL(" OR ").join(sql.SQL("{} IS NULL").format(k) for k in keys)
+        nulls = self._scalar(
+            sql.SQL("SELECT count(*) FROM {} WHERE ({}) AND {}").format(
+                self._table(read), any_null, self._where(read)
+            ),
+            self._params(read),
+        )
+        if nulls:
+            return f"{nulls} row(s) have a NULL primary key ({', '.join(key)})"
+        as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(k) for k in keys)
+        grouped = sql.SQL(", ").join(keys)
+        try:
+            row = self._conn.execute(
+                sql.SQL(
+                    "SELECT {}, count(*) FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT 1"
+                ).format(as_text, self._table(read), self._where(read), grouped),
+                self._params(read),
+            ).fetchone()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot check the primary key") from None
+        if row is None:
+            return None
+        shown = ", ".join(f"{k}={v}" for k, v in zip(key, row[:-1], strict=True))
+        return f"duplicate primary key: ({shown}) appears {row[-1]} times"
+
+    def max_cursor(self, read: ReadSpec) -> str | None:
+        """The greatest cursor value to read, as text."""
+        assert read.cursor is not None
+        value = self._scalar(
+            sql.SQL("SELECT max({})::text FROM {} WHERE {}").format(
+                sql.Identifier(read.cursor.column), self._table(read), self._where(read)
+            ),
+            self._params(read),
+        )
+        return None if value is None else str(value)
+
+    def count_rows(self, read: ReadSpec) -> int:
+        """How many rows the read yields."""
+        value = self._scalar(
+            sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+                self._table(read), self._where(read)
+            ),
+            self._params(read),
+        )
+        assert isinstance(value, int)
+        return value
+
+    def count_null_cursor(self, read: ReadSpec) -> int:
+        """Rows whose cursor is NULL."""
+        assert read.cursor is not None
+        value = self._scalar(
+            sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(
+                self._table(read), sql.Identifier(read.cursor.column)
+            )
+        )
+        assert isinstance(value, int)
+        return value
+
+    def batches(self, read: ReadSpec, batch_size: int) -> Generator[pa.RecordBatch]:
+        """Canonical batches of the rows, read through a server-side cursor."""
+        columns: list[tuple[str, LogicalType]] = []
+        for col in read.columns:
+            assert col.logical is not None
+            columns.append((col.name, col.logical))
+        exprs = sql.SQL(", ").join(self._expression(c) for c in read.columns)
+        query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+            exprs, self._table(read), self._where(read)
+        )
+        try:
+            with self._conn.cursor(name="typedrepl_read", binary=True) as cur:
+                cur.itersize = batch_size
+                cur.execute(query, self._params(read))
+                while True:
+                    rows = cur.fetchmany(batch_size)
+                    if not rows:
+                        break
+                    yield rows_to_batch(rows, columns)
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot read the source table") from None
+
+    def find_nul(self, read: ReadSpec, column: str, key: tuple[str, ...]) -> str | None:
+        """PostgreSQL text cannot hold NUL: never found."""
+        return None
+
+    def close(self) -> None:
+        """End the snapshot and close the connection."""
+        try:
+            self._conn.rollback()
+        except psycopg.Error:
+            self._log.debug("rollback failed", exc_info=True)
+        self._conn.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _expression(self, col: SourceColumn) -> sql.Composable:
+        assert col.logical is not None
+        ref = sql.Identifier(col.name)
+        kind = col.logical.kind
+        if kind is Kind.JSON and col.native_type.endswith("[]"):
+            return sql.SQL("to_jsonb({})::text").format(ref)
+        if kind in _AS_TEXT or (kind is Kind.DECIMAL and (col.logical.precision or 0) > 38):
+            return sql.SQL("{}::text").format(ref)
+        if col.name in self._enums:
+            return sql.SQL("{}::text[]" if kind is Kind.LIST else "{}::text").format(ref)
+        return ref
+
+    @staticmethod
+    def _table(read: ReadSpec) -> sql.Identifier:
+        return sql.Identifier(read.schema, read.table)
+
+    @staticmethod
+    def _where(read: ReadSpec) -> sql.Composed | sql.SQL:
+        if read.cursor is None:
+            return sql.SQL("true")
+        column = sql.Identifier(read.cursor.column)
+        if read.cursor.value is None:
+            return sql.SQL("{} IS NOT NULL").format(column)
+        cursor_type = next(c.native_type for c in read.columns if c.name == read.cursor.column)
+        op = sql.SQL(">=") if read.cursor.op == ">=" else sql.SQL(">")
+        return sql.SQL("{} {} CAST(%s AS {})").format(column, op, _type_sql(cursor_type))
+
+    @staticmethod
+    def _params(read: ReadSpec) -> tuple[object, ...]:
+        if read.cursor is None or read.cursor.value is None:
+            return ()
+        return (read.cursor.value,)
+
+    def _scalar(self, query: sql.Composed, params: tuple[object, ...] = ()) -> object:
+        try:
+            row = self._conn.execute(query, params).fetchone()
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot query the source table") from None
+        return None if row is None else row[0]
+
+    def _error(self, exc: psycopg.Error, doing: str) -> EngineError:
+        return driver_error(exc, self._secrets, doing=doing)

@@ -1,0 +1,448 @@
+"""Hypothesis strategies for typedrepl configs: test your own tables and replications.
+
+This module needs `hypothesis <https://hypothesis.readthedocs.io>`_, a development
+dependency (``pip install typedrepl[dev]``); ``import typedrepl`` never imports it.
+
+Every replication these strategies generate passes :func:`typedrepl.load_replication`'s
+checks, and dumps and loads back equal::
+
+    from hypothesis import given
+    from typedrepl import dump_replication, load_replication
+    from typedrepl.testing import replications
+
+    @given(replications())
+    def test_round_trip(replication):
+        assert load_replication(dump_replication(replication)) == replication
+
+Names are adversarial on purpose: SQL keywords, quotes, spaces, dots, mixed case,
+unicode letters and emoji, YAML look-alikes (``yes``, ``null``, ``1e3``), ``$`` signs.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Sequence
+from typing import Final, TypeVar, overload
+from urllib.parse import quote
+
+import attrs
+from hypothesis import strategies as st
+
+from typedrepl._models import (
+    Connection,
+    Connections,
+    DuckDBConnection,
+    LoadMode,
+    PostgresConnection,
+    Replication,
+    Table,
+    TableMeta,
+)
+
+__all__ = [
+    "POSTGRES_MAX_IDENTIFIER_BYTES",
+    "SQL_KEYWORDS",
+    "connections",
+    "identifier_key",
+    "identifiers",
+    "replications",
+    "subsets",
+    "tables",
+]
+
+TableT = TypeVar("TableT", bound=Table)
+
+POSTGRES_MAX_IDENTIFIER_BYTES: Final = 63
+"""PostgreSQL's identifier limit, in UTF-8 bytes (longer names are truncated silently)."""
+
+SQL_KEYWORDS: Final[tuple[str, ...]] = (
+    "all", "analyze", "and", "any", "array", "as", "asc", "both", "by", "case", "cast",
+    "check", "collate", "column", "constraint", "create", "current_date", "current_user",
+    "default", "delete", "desc", "describe", "distinct", "do", "drop", "else", "end",
+    "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "if",
+    "in", "index", "insert", "into", "is", "join", "key", "lateral", "leading", "like",
+    "limit", "natural", "not", "null", "offset", "on", "only", "or", "order", "pivot",
+    "primary", "qualify", "references", "returning", "select", "session_user", "show",
+    "some", "summarize", "table", "then", "to", "trailing", "true", "type", "union",
+    "unique", "update", "user", "using", "values", "when", "where", "window", "with",
+)  # fmt: skip
+"""Reserved or awkward words in PostgreSQL and DuckDB; :func:`identifiers` draws from them."""
+
+_YAML_LOOKALIKES: Final[tuple[str, ...]] = (
+    "yes", "No", "ON", "off", "y", "n", "null", "Null", "~", "true", "False", "1", "007",
+    "0x1F", "0o17", "1e3", "1_000", ".inf", "-.inf", ".NaN", "2024-01-01", "12:30:00",
+    "-", "- a", "a: b", "? a", "*a", "&a", "!a", "#a", "a #b", "%a", "@a", "`a", "|", ">",
+    "[a]", "{a}", "'", '"', "''", '""', "a,b", "<<", "=",
+)  # fmt: skip
+"""Strings a YAML dumper must quote to keep them strings."""
+
+_PUNCTUATION: Final = " .\"'$-_/\\@:#{}[]%&*!|>?,`+=;()~\u00a0"
+_EMOJI: Final[tuple[str, ...]] = ("🦆", "🐘", "✨", "👩‍💻", "🇩🇪", "🏳️‍🌈", "❤️", "1️⃣")
+
+_CASINGS: Final = (str.lower, str.upper, str.title, str.capitalize, str.swapcase)
+
+
+def _fit(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes, on a character boundary."""
+    return text.encode()[:max_bytes].decode("utf-8", "ignore")
+
+
+def identifier_key(name: str) -> str:
+    """The form under which two names denote the same object in DuckDB or PostgreSQL.
+
+    DuckDB compares identifiers case-insensitively, even quoted ones, and may normalize
+    unicode; generated names are unique under this key, not just as strings.
+    """
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def identifiers(*, max_bytes: int = POSTGRES_MAX_IDENTIFIER_BYTES) -> st.SearchStrategy[str]:
+    """Table, schema and column names, from the plain to the awkward.
+
+    Draws plain names (``order_items``), SQL keywords in any case (``select``,
+    ``ORDER``, ``User``), YAML look-alikes (``yes``, ``null``, ``1e3``) and free text
+    mixing quotes, spaces, dots, ``$``, unicode letters, combining marks and emoji.
+
+    Args:
+        max_bytes: the longest name, in UTF-8 bytes (default 63, PostgreSQL's limit).
+
+    Returns:
+        A strategy of non-empty strings without NUL of at most ``max_bytes`` UTF-8 bytes.
+
+    Raises:
+        ValueError: if ``max_bytes`` is less than 4 (one emoji character needs 4).
+    """
+    if max_bytes < 4:
+        msg = f"max_bytes must be at least 4, got {max_bytes}"
+        raise ValueError(msg)
+    return _identifiers(max_bytes)
+
+
+_PLAIN_START: Final = "abcdefghijklmnopqrstuvwxyz_"
+_PLAIN_REST: Final = _PLAIN_START + "0123456789"
+
+
+@functools.cache
+def _identifiers(max_bytes: int) -> st.SearchStrategy[str]:
+    """:func:`identifiers`, built once per limit (building strategies is not free)."""
+    plain = st.tuples(st.sampled_from(_PLAIN_START), st.text(_PLAIN_REST, max_size=20)).map("".join)
+    keywords = st.tuples(st.sampled_from(SQL_KEYWORDS), st.sampled_from(_CASINGS)).map(
+        lambda pair: pair[1](pair[0])
+    )
+    characters = st.characters(
+        categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Nd", "So"),
+        include_characters=_PUNCTUATION + "abcxyzABCXYZ_0123456789",
+    )
+    with_emoji = st.lists(
+        st.sampled_from(_EMOJI) | st.text(characters, min_size=1, max_size=4),
+        min_size=1,
+        max_size=8,
+    ).map("".join)
+    names = st.one_of(
+        plain,
+        keywords,
+        st.sampled_from(_YAML_LOOKALIKES),
+        st.text(characters, min_size=1, max_size=max_bytes),
+        with_emoji,
+        # long names: right at the byte limit
+        st.text(characters, min_size=max_bytes, max_size=max_bytes),
+    )
+    return names.map(lambda name: _fit(name, max_bytes))
+
+
+@functools.cache
+def _asset_keys() -> st.SearchStrategy[str]:
+    segment = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+    return st.lists(segment, min_size=1, max_size=3).map("/".join)
+
+
+@functools.cache
+def _table_meta() -> st.SearchStrategy[TableMeta]:
+    """Dagster overrides that Dagster accepts (valid names, tags and owners)."""
+    group = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+    tag_key = st.from_regex(r"[a-z][a-z0-9_.-]{0,12}", fullmatch=True)
+    tag_value = st.from_regex(r"[A-Za-z0-9_.-]{0,20}", fullmatch=True)
+    owner = st.one_of(
+        st.from_regex(r"[a-z]{1,8}@example\.com", fullmatch=True),
+        st.from_regex(r"team:[a-z][a-z_]{0,8}", fullmatch=True),
+    )
+    description = st.text(
+        st.characters(exclude_categories=("Cs", "Co", "Cn"), exclude_characters="\x00"),
+        max_size=40,
+    )
+    full = st.builds(
+        TableMeta,
+        asset_key=st.none() | _asset_keys(),
+        group=st.none() | group,
+        description=st.none() | description,
+        tags=st.dictionaries(tag_key, tag_value, max_size=3),
+        owners=st.lists(owner, max_size=2, unique=True).map(tuple),
+        deps=st.lists(_asset_keys(), max_size=2, unique=True).map(tuple),
+    )
+    return st.just(TableMeta()) | full
+
+
+_BASE_FIELDS: Final = frozenset(a.name for a in attrs.fields(Table))
+
+
+@overload
+def tables() -> st.SearchStrategy[Table]: ...
+
+
+@overload
+def tables(
+    table_type: type[TableT], /, **extra_field_strategies: st.SearchStrategy[object]
+) -> st.SearchStrategy[TableT]: ...
+
+
+def tables(
+    table_type: type[Table] = Table, /, **extra_field_strategies: st.SearchStrategy[object]
+) -> st.SearchStrategy[Table]:
+    """Valid tables: every load mode with the fields it needs.
+
+    ``merge`` tables have a primary key (often composite), ``incremental`` tables a
+    cursor; ``columns``/``exclude_columns`` keep the key and cursor copied; names may
+    be renamed in the destination and placed in schemas; ``meta`` holds Dagster
+    overrides. Column names within a table are unique under :func:`identifier_key`.
+
+    Args:
+        table_type: :class:`~typedrepl.Table` or your ``attrs`` subclass of it.
+        **extra_field_strategies: a strategy for each field your subclass adds, by
+            field name (``owner=st.text()``). Fields with a default may be left out.
+
+    Returns:
+        A strategy of ``table_type`` instances.
+
+    Raises:
+        TypeError: if a strategy names no field of ``table_type`` or one of
+            :class:`~typedrepl.Table`'s own fields, or a required extra field has none.
+
+    Example::
+
+        @attrs.frozen(kw_only=True)
+        class MyTable(Table):
+            owner: str
+
+        my_tables = tables(MyTable, owner=st.text(min_size=1))
+    """
+    extra_fields = {a.name: a for a in attrs.fields(table_type) if a.name not in _BASE_FIELDS}
+    unknown = sorted(set(extra_field_strategies) - set(extra_fields))
+    if unknown:
+        msg = f"{table_type.__name__} has no extra field(s) {', '.join(map(repr, unknown))}"
+        raise TypeError(msg)
+    missing = sorted(
+        name
+        for name, field in extra_fields.items()
+        if field.default is attrs.NOTHING and name not in extra_field_strategies
+    )
+    if missing:
+        msg = f"tables({table_type.__name__}) needs a strategy for {', '.join(map(repr, missing))}"
+        raise TypeError(msg)
+    extras = st.fixed_dictionaries(dict(extra_field_strategies))
+    names = identifiers()
+    optional = st.none() | names
+    column_lists = st.lists(names, min_size=1, max_size=6, unique_by=identifier_key)
+    meta = _table_meta()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Table:
+        mode = draw(st.sampled_from(LoadMode))
+        columns = draw(column_lists)
+        key_size = st.integers(1 if mode is LoadMode.MERGE else 0, min(3, len(columns)))
+        primary_key = tuple(columns[: draw(key_size)])
+        cursor = draw(st.sampled_from(columns)) if mode is LoadMode.INCREMENTAL else None
+        needed = [*primary_key, *([cursor] if cursor and cursor not in primary_key else [])]
+        others = [c for c in columns if c not in needed]
+        selection = draw(st.sampled_from(("all", "columns", "exclude")))
+        copied: tuple[str, ...] | None = None
+        excluded: tuple[str, ...] = ()
+        if selection == "columns":
+            chosen = draw(st.lists(st.sampled_from(others), unique=True)) if others else []
+            copied = tuple(draw(st.permutations([*needed, *chosen]))) or (columns[0],)
+        elif selection == "exclude" and others:
+            excluded = tuple(draw(st.lists(st.sampled_from(others), min_size=1, unique=True)))
+        return table_type(
+            name=draw(names),
+            primary_key=primary_key,
+            mode=mode,
+            cursor=cursor,
+            source_schema=draw(optional),
+            destination_schema=draw(optional),
+            destination_table=draw(optional),
+            columns=copied,
+            exclude_columns=excluded,
+            meta=draw(meta),
+            **draw(extras),
+        )
+
+    return build()
+
+
+def _passwords() -> st.SearchStrategy[str]:
+    return st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf")),
+        min_size=1,
+        max_size=16,
+    )
+
+
+def _conninfo_quote(value: str) -> str:
+    """A libpq ``key=value`` value: single-quoted, with ``'`` and ``\\`` escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@st.composite
+def _postgres_connection_strings(draw: st.DrawFn) -> str:
+    user = draw(st.sampled_from(("postgres", "app", "repl_user", "ünïcode", "a b@c:d")))
+    password = draw(_passwords())
+    host = draw(st.sampled_from(("localhost", "127.0.0.1", "db.example.com", "[::1]")))
+    port = draw(st.sampled_from(("", ":5432", ":6543")))
+    database = draw(st.sampled_from(("postgres", "analytics", "my db", "données")))
+    scheme = draw(st.sampled_from(("postgresql", "postgres")))
+    form = draw(st.sampled_from(("url", "query", "keywords")))
+    if form == "url":
+        options = draw(st.sampled_from(("", "?sslmode=disable", "?application_name=typedrepl")))
+        userinfo = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return f"{scheme}://{userinfo}@{host}{port}/{quote(database, safe='')}{options}"
+    if form == "query":
+        return (
+            f"{scheme}://{quote(user, safe='')}@{host}{port}/{quote(database, safe='')}"
+            f"?password={quote(password, safe='')}"
+        )
+    host = host.strip("[]")
+    words = [f"host={host}", f"user={_conninfo_quote(user)}"]
+    words += [f"password={_conninfo_quote(password)}", f"dbname={_conninfo_quote(database)}"]
+    if port:
+        words.append(f"port={port[1:]}")
+    return " ".join(draw(st.permutations(words)))
+
+
+def _duckdb_paths() -> st.SearchStrategy[str]:
+    named = identifiers().filter(lambda n: n.strip() != "").map(lambda n: f"{n}.duckdb")
+    fixed = st.sampled_from(("example.duckdb", "data/warehouse.duckdb", ":memory:", "C:\\x.db"))
+    return fixed | named
+
+
+def _connection() -> st.SearchStrategy[Connection]:
+    duckdb: st.SearchStrategy[Connection] = st.builds(DuckDBConnection, connection=_duckdb_paths())
+    postgres: st.SearchStrategy[Connection] = st.builds(
+        PostgresConnection, connection=_postgres_connection_strings()
+    )
+    return duckdb | postgres
+
+
+def connections() -> st.SearchStrategy[Connections]:
+    """A source and a destination, each DuckDB or PostgreSQL (any pair, same kind too).
+
+    PostgreSQL connection strings come as ``postgresql://user:password@host/db`` URLs
+    (percent-encoded), with ``?password=``, or in libpq ``key=value`` form (quoted);
+    passwords are arbitrary unicode text. None of them connect anywhere.
+
+    Returns:
+        A strategy of :class:`~typedrepl.Connections`.
+    """
+    return st.builds(Connections, source=_connection(), destination=_connection())
+
+
+def _target_key(table: Table) -> tuple[str | None, str]:
+    """Where a table lands; no schema and the default schemas are the same place."""
+    schema = table.destination_schema
+    schema_key = None if schema is None else identifier_key(schema)
+    if schema_key in ("public", "main"):
+        schema_key = None
+    return schema_key, identifier_key(table.target_name)
+
+
+@overload
+def replications(
+    *,
+    connections: st.SearchStrategy[Connections] | None = None,
+    min_tables: int = 1,
+    max_tables: int = 5,
+) -> st.SearchStrategy[Replication[Table]]: ...
+
+
+@overload
+def replications(
+    tables: st.SearchStrategy[TableT],
+    *,
+    connections: st.SearchStrategy[Connections] | None = None,
+    min_tables: int = 1,
+    max_tables: int = 5,
+) -> st.SearchStrategy[Replication[TableT]]: ...
+
+
+def replications(
+    tables: st.SearchStrategy[TableT] | None = None,
+    *,
+    connections: st.SearchStrategy[Connections] | None = None,
+    min_tables: int = 1,
+    max_tables: int = 5,
+) -> st.SearchStrategy[Replication[TableT]] | st.SearchStrategy[Replication[Table]]:
+    """Valid replications: connections and tables that ``load_replication`` accepts.
+
+    Table names are unique, and so are the destination tables they write (both under
+    :func:`identifier_key`, with no schema, ``public`` and ``main`` taken as one).
+
+    Args:
+        tables: the strategy for each table (default: :func:`tables`).
+        connections: the strategy for the connections (default: :func:`connections`).
+        min_tables: the fewest tables (at least 1).
+        max_tables: the most tables.
+
+    Returns:
+        A strategy of :class:`~typedrepl.Replication`, typed by the table strategy.
+
+    Raises:
+        ValueError: if ``min_tables`` is less than 1 or more than ``max_tables``.
+    """
+    if not 1 <= min_tables <= max_tables:
+        msg = f"need 1 <= min_tables <= max_tables, got {min_tables} and {max_tables}"
+        raise ValueError(msg)
+    connection_strategy = _default_connections() if connections is None else connections
+    if tables is None:
+        return _replications(_default_tables(), connection_strategy, min_tables, max_tables)
+    return _replications(tables, connection_strategy, min_tables, max_tables)
+
+
+def _replications(
+    tables: st.SearchStrategy[TableT],
+    connections: st.SearchStrategy[Connections],
+    min_tables: int,
+    max_tables: int,
+) -> st.SearchStrategy[Replication[TableT]]:
+    table_lists = st.lists(
+        tables,
+        min_size=min_tables,
+        max_size=max_tables,
+        unique_by=(lambda t: identifier_key(t.name), _target_key),
+    )
+
+    def build(connections: Connections, tables: list[TableT]) -> Replication[TableT]:
+        return Replication(connections=connections, tables=tuple(tables))
+
+    return st.builds(build, connections, table_lists)
+
+
+_default_tables = tables
+_default_connections = connections
+
+
+def subsets(
+    replication: Replication[TableT], *, min_size: int = 0, max_size: int | None = None
+) -> st.SearchStrategy[tuple[str, ...]]:
+    """Subsets of a replication's table names, in any order (for ``Replication.select``).
+
+    Args:
+        replication: the replication whose tables are chosen from.
+        min_size: the fewest names.
+        max_size: the most names (default: all of them).
+
+    Returns:
+        A strategy of tuples of distinct table names.
+    """
+    names: Sequence[str] = [t.name for t in replication.tables]
+    return st.lists(st.sampled_from(names), min_size=min_size, max_size=max_size, unique=True).map(
+        tuple
+    )
