@@ -90,11 +90,16 @@ class Side:
                 return result.fetchall() if result.description else []
         with psycopg.connect(self.target, autocommit=True) as conn:
             conn.execute("SET TimeZone = 'UTC'")
-            cur = conn.execute(statement.replace("?", "%s"), list(params))
+            if not params:  # no placeholders read: a '%' in a quoted name stays as it is
+                cur = conn.execute(statement)
+            else:
+                cur = conn.execute(statement.replace("?", "%s"), list(params))
             return cur.fetchall() if cur.description else []
 
     def insert(self, table: str, rows: Sequence[Sequence[object]]) -> None:
         """Insert ``rows`` into ``table`` (a quoted name or a plain one)."""
+        if self.kind == "postgres":  # psycopg reads '%' in the text as a placeholder mark
+            table = table.replace("%", "%%")
         for row in rows:
             marks = ", ".join("?" for _ in row)
             self.execute(f"INSERT INTO {table} VALUES ({marks})", row)  # noqa: S608

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -111,7 +111,7 @@ def count_rows(url: str, table: str) -> int:
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
-    keys = [e.asset_key for e in result.get_asset_materialization_events()]
+    keys = [e.asset_key for e in result.get_asset_materialization_events() if e.asset_key]
     assert len(keys) == len(set(keys)), f"an asset was materialized twice: {keys}"
     return set(keys)
 
@@ -242,16 +242,19 @@ def test_a_selection_matching_no_table_is_an_error(source: str, postgres_url: st
     assert materialized(result) == {dg.AssetKey("users")}
 
 
-def test_selecting_only_checks_is_an_empty_selection(source: str, postgres_url: str) -> None:
+@pytest.mark.parametrize("form", FORMS)
+def test_selecting_only_checks_is_an_empty_selection(
+    form: Form, source: str, postgres_url: str
+) -> None:
     """Checks alone select no table: the step fails rather than running nothing."""
     replication = replication_for(source, postgres_url, "users")
-    assets = build("multi", replication, asset_checks=True)
+    assets = build(form, replication, asset_checks=True)
     check = next(iter(assets.check_keys))
     job = dg.define_asset_job("checks_only", selection=dg.AssetSelection.checks(check))
     defs = dg.Definitions(assets=[assets], jobs=[job], resources=RESOURCES)
     result = defs.resolve_job_def("checks_only").execute_in_process(raise_on_error=False)
     assert not result.success
-    assert "no asset of this replication is selected" in failure_messages(result)
+    assert "refusing to run an empty selection" in failure_messages(result)
     assert destination_tables(postgres_url) == set()
 
 
@@ -567,9 +570,12 @@ _translators: st.SearchStrategy[ReplicationTranslator[Table]] = st.builds(
     group_name=st.none() | st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
 )
 
+# Each example is a real Dagster run against PostgreSQL: few examples, and no shrinking
+# (shrinking database-backed examples can take minutes; the failing example is printed).
 _PROPERTY_SETTINGS: Callable[[Callable[..., None]], Callable[..., None]] = settings(
     max_examples=12,
     deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

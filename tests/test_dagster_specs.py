@@ -3,7 +3,7 @@
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from typedrepl import (
+    AssetContractError,
     AssetSpecError,
+    LoadMode,
     Replication,
     ReplicationResource,
     ReplicationTranslator,
@@ -24,13 +26,16 @@ from typedrepl import (
     replication_assets,
     replication_graph_assets,
 )
+from typedrepl._dagster_execution import _Reporter, selected_tables
+from typedrepl._results import TableResult
+from typedrepl._specs import declare_replication
 from typedrepl.testing import replications
 
 PASSWORD = "s3cr3t-Pa55"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def _replication(*tables: dict[str, object]) -> Replication[Table]:
+def _replication(*tables: Mapping[str, object]) -> Replication[Table]:
     return load_replication(
         {
             "connections": {
@@ -223,7 +228,8 @@ def test_both_forms_declare_identical_assets() -> None:
     )
     assert multi.keys == graph.keys
     assert multi.check_keys == graph.check_keys
-    assert multi.can_subset and graph.can_subset
+    assert multi.can_subset
+    assert graph.can_subset
     for key in multi.keys:
         assert multi.specs_by_key[key].group_name == graph.specs_by_key[key].group_name
         assert multi.asset_deps[key] == graph.asset_deps[key]
@@ -288,10 +294,14 @@ def test_declared_keys_are_unique_and_both_forms_agree(
     try:
         specs = build_replication_specs(replication, translator)
     except AssetSpecError as exc:
-        keys = {t.name: translator.get_asset_key(t) for t in replication.tables}
-        named = [keys[name] for name in exc.tables]
+        error: AssetSpecError | None = exc
+    else:
+        error = None
+    if error is not None:
+        by_name = {t.name: translator.get_asset_key(t) for t in replication.tables}
+        named = [by_name[name] for name in error.tables]
         collision = len(named) == 2 and named[0] == named[1]
-        assert collision or "depends" in str(exc) or "cycle" in str(exc), exc
+        assert collision or "depends" in str(error) or "cycle" in str(error), error
         return
     keys = [s.key for s in specs]
     assert len(set(keys)) == len(keys) == len(replication.tables)
@@ -344,7 +354,7 @@ def test_public_names_resolve() -> None:
 _FUTURE_MODULE = """from __future__ import annotations
 # paths
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
@@ -397,3 +407,44 @@ def test_postponed_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     ]
     with duckdb.connect(str(destination), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (3,)
+
+
+# --------------------------------------------------------------------------- outcome contract
+
+
+def _result(table: str) -> TableResult:
+    return TableResult(
+        table=table,
+        destination=f"public.{table}",
+        mode=LoadMode.FULL_REFRESH,
+        rows_written=1,
+        rows_in_destination=1,
+        duration_s=0.1,
+        columns=(),
+    )
+
+
+def test_outcomes_for_unselected_or_repeated_tables_are_errors() -> None:
+    """An outcome for a table that was not selected, or a second one, breaks the contract;
+    a selected table without an outcome becomes a failure naming it."""
+    replication = _replication({"name": "a"}, {"name": "b"}, {"name": "c"})
+    declaration = declare_replication(replication)
+    reporter = _Reporter(declaration, ["a", "b"])
+    reporter.add(_result("a"))
+    with pytest.raises(AssetContractError, match="reported table 'c', which is not selected"):
+        reporter.add(_result("c"))
+    with pytest.raises(AssetContractError, match="reported table 'a' twice"):
+        reporter.add(_result("a"))
+    reporter.finish()
+    assert [(f.table, f.error_type) for f in reporter.failures] == [("b", "AssetContractError")]
+    assert [entry.table.name for entry, _ in reporter.ready()] == ["a"]
+
+
+def test_selection_must_name_declared_tables() -> None:
+    """An empty selection, or one with an undeclared key, is refused before anything runs."""
+    declaration = declare_replication(_replication({"name": "a"}, {"name": "b"}))
+    assert selected_tables(declaration, {dg.AssetKey("b"), dg.AssetKey("a")}) == ["a", "b"]
+    with pytest.raises(AssetContractError, match="empty selection"):
+        selected_tables(declaration, set())
+    with pytest.raises(AssetContractError, match=r"key\(s\) x match no table"):
+        selected_tables(declaration, {dg.AssetKey("a"), dg.AssetKey("x")})

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from conftest import Side, replication_for
 
+from conftest import Side, replication_for
 from typedrepl import EngineError, ReplicationError, TableResult
 from typedrepl._run import iter_replicate, replicate
 from typedrepl.errors import TableFailure
@@ -48,7 +48,7 @@ def test_duplicate_key_under_full_refresh_keeps_the_old_table(sides: tuple[Side,
     source.insert("t", [(1, "a")])
     replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
     source.insert("t", [(1, "twin")])
-    with pytest.raises(ReplicationError, match="(?i)duplicate"):
+    with pytest.raises(ReplicationError, match=r"(?i)duplicate"):
         replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
     assert destination.execute("SELECT id, v FROM t") == [(1, "a")]
 
@@ -122,7 +122,9 @@ def test_passwords_never_appear_in_errors(
     parts = urlsplit(postgres_url)
     assert parts.password
     wrong = "wr0ng-Secret-pw"
-    bad_url = urlunsplit(parts._replace(netloc=f"{parts.username}:{wrong}@{parts.hostname}:{parts.port}"))
+    bad_url = urlunsplit(
+        parts._replace(netloc=f"{parts.username}:{wrong}@{parts.hostname}:{parts.port}")
+    )
     bad = Side("postgres", bad_url)
     outcomes = list(iter_replicate(replication_for(source, bad, [{"name": "t"}])))
     (failure,) = outcomes
@@ -135,6 +137,8 @@ def test_passwords_never_appear_in_errors(
     good = Side("postgres", postgres_url)
     good.execute("CREATE TABLE t (id INTEGER, extra INTEGER NOT NULL)")
     source.insert("t", [(1,)])
-    (failure,) = list(iter_replicate(replication_for(source, good, [{"name": "t", "mode": "append"}])))
+    (failure,) = list(
+        iter_replicate(replication_for(source, good, [{"name": "t", "mode": "append"}]))
+    )
     assert isinstance(failure, TableFailure)
     assert parts.password not in failure.error

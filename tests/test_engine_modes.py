@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
-from conftest import Side, replication_for
 
+from conftest import Side, replication_for
 from typedrepl import TableResult
 from typedrepl._plan import STATE_TABLE
 from typedrepl._run import iter_replicate, replicate
@@ -155,9 +156,7 @@ def _state(side: Side) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 1000])
-def test_batch_size_does_not_change_the_result(
-    batch_size: int, sides: tuple[Side, Side]
-) -> None:
+def test_batch_size_does_not_change_the_result(batch_size: int, sides: tuple[Side, Side]) -> None:
     source, destination = sides
     source.execute(DDL)
     source.insert("items", [(i, f"n{i}", day(i)) for i in range(7)])
@@ -166,3 +165,14 @@ def test_batch_size_does_not_change_the_result(
     assert isinstance(result, TableResult)
     assert result.rows_written == 7
     assert rows(destination) == rows(source)
+
+
+def test_duckdb_to_the_same_duckdb_file(make_side: Callable[[str], Side]) -> None:
+    side = make_side("duckdb")
+    side.execute(DDL)
+    side.insert("items", [(1, "a", day(1))])
+    tables = [{"name": "items", "destination_schema": "copy", "mode": "merge", "primary_key": "id"}]
+    for _ in range(2):
+        (result,) = replicate(replication_for(side, side, tables))
+    assert result.rows_in_destination == 1
+    assert side.execute("SELECT * FROM copy.items") == rows(side)

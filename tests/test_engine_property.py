@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Callable
 
 import hypothesis.strategies as st
-from conftest import Side, replication_for
 from hypothesis import HealthCheck, given, settings
 
+from conftest import Side, replication_for
 from typedrepl._run import replicate
 
 # DuckDB type -> strategy of (SQL expression with ? placeholders, parameters)
@@ -64,7 +64,9 @@ OTHERS: dict[str, st.SearchStrategy[Value]] = {
     "TIMESTAMPTZ": _param(
         "TIMESTAMPTZ",
         st.datetimes(
-            min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
+            min_value=dt.datetime(1900, 1, 1),
+            max_value=dt.datetime(2200, 1, 1),
+            timezones=st.just(dt.UTC),
         ),
     ),
     "UUID": _text_param("UUID", st.uuids()),
@@ -108,11 +110,16 @@ def _render(side: Side, table: str, types: list[str]) -> list[tuple[object, ...]
     for index, type_ in enumerate(types):
         column = f"c{index}"
         exprs.append(
-            f"CAST(to_json({column}) AS VARCHAR)" if type_.startswith("STRUCT") else f"CAST({column} AS VARCHAR)"
+            f"CAST(to_json({column}) AS VARCHAR)"
+            if type_.startswith("STRUCT")
+            else f"CAST({column} AS VARCHAR)"
         )
     rendered = side.execute(f"SELECT {', '.join(exprs)} FROM {table} ORDER BY id")  # noqa: S608
     return [
-        tuple(json.loads(v) if types[i - 1].startswith("STRUCT") and v and i else v for i, v in enumerate(row))
+        tuple(
+            json.loads(str(v)) if types[i - 1].startswith("STRUCT") and v and i else v
+            for i, v in enumerate(row)
+        )
         for row in rendered
     ]
 
@@ -144,7 +151,8 @@ def test_random_tables_round_trip_exactly(
     columns = ", ".join(f"c{i} {t}" for i, t in enumerate(types))
     origin.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, {columns})")
     for row_id, row in enumerate(rows):
-        exprs, params = ["?"], [row_id]
+        exprs: list[str] = ["?"]
+        params: list[object] = [row_id]
         for value in row:
             if value is None:
                 exprs.append("NULL")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Side, replication_for
 
+from conftest import Side, replication_for
 from typedrepl import ReplicationError
 from typedrepl._run import replicate
 
@@ -65,7 +65,9 @@ def test_full_refresh_recreates_on_a_type_change(sides: tuple[Side, Side]) -> No
     source.insert("t", [(1, 5)])
     replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
     source.execute("ALTER TABLE t ALTER COLUMN v TYPE VARCHAR")
-    (result,) = replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
+    (result,) = replicate(
+        replication_for(source, destination, [{"name": "t", "primary_key": "id"}])
+    )
     assert result.columns[1].type.lower() in ("text", "varchar")
     assert destination.execute("SELECT id, v FROM t") == [(1, "5")]
 
@@ -89,29 +91,36 @@ def test_unknown_column_in_the_config_is_an_error(sides: tuple[Side, Side]) -> N
         replicate(replication_for(source, destination, [{"name": "t", "exclude_columns": "nope"}]))
 
 
-AWKWARD = ['we"ird tbl', "Select", "größe_😀", "MixedCase", "with space", "order"]
+AWKWARD = ['we"ird col', "Select", "größe_😀", "MixedCase", "with space", "50% off?", "%s"]
 
 
-def test_awkward_identifiers_are_kept_exactly(sides: tuple[Side, Side]) -> None:
+@pytest.mark.parametrize("mode", ["merge", "incremental"])
+def test_awkward_identifiers_are_kept_exactly(sides: tuple[Side, Side], mode: str) -> None:
     source, destination = sides
-    schema, table = 'src "schema"', 'we"ird tbl'
+    schema, table = 'src "schema" %a', 'we"ird %s tbl?'
     source.execute(f"CREATE SCHEMA {_q(schema)}")
     columns = ", ".join(f"{_q(c)} INTEGER" for c in AWKWARD)
-    source.execute(f"CREATE TABLE {_q(schema)}.{_q(table)} ({columns}, PRIMARY KEY ({_q('Select')}))")
-    source.insert(f"{_q(schema)}.{_q(table)}", [tuple(range(len(AWKWARD)))])
+    source.execute(
+        f"CREATE TABLE {_q(schema)}.{_q(table)} ({columns}, PRIMARY KEY ({_q('Select')}))"
+    )
+    values = ", ".join(str(i) for i in range(len(AWKWARD)))
+    source.execute(f"INSERT INTO {_q(schema)}.{_q(table)} VALUES ({values})")  # noqa: S608
     config = {
         "name": table,
         "source_schema": schema,
-        "destination_schema": "Dest Schema",
+        "destination_schema": "Dest % Schema",
         "destination_table": "Target.Table",
         "primary_key": "Select",
-        "mode": "merge",
+        "mode": mode,
     }
+    if mode == "incremental":
+        config["cursor"] = "50% off?"
     for _ in range(2):
         (result,) = replicate(replication_for(source, destination, [config]))
-    assert result.destination == "Dest Schema.Target.Table"
+    assert result.destination == "Dest % Schema.Target.Table"
     assert [c.name for c in result.columns] == AWKWARD
-    got = destination.execute(f"SELECT * FROM {_q('Dest Schema')}.{_q('Target.Table')}")  # noqa: S608
+    target = f"{_q('Dest % Schema')}.{_q('Target.Table')}"
+    got = destination.execute(f"SELECT * FROM {target}")  # noqa: S608
     assert got == [tuple(range(len(AWKWARD)))]
 
 

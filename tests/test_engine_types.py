@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import Side, replication_for
 
+from conftest import Side, replication_for
 from typedrepl import ReplicationError
 from typedrepl._run import replicate
 from typedrepl._types import type_mapping_rows
@@ -58,7 +58,7 @@ ROWS = [
     "999999999999999.999, 'NaN', 'Infinity', true, '', ''::BLOB, DATE 'infinity', "
     "TIME '24:00:00', TIMESTAMP 'infinity', TIMESTAMP_MS '2024-02-29 23:59:59.999', "
     "TIMESTAMPTZ '2024-03-31 01:30:00+00', INTERVAL '1 month 2 days 3 microseconds', "
-    "'00000000-0000-0000-0000-000000000000', '{\"b\": [1, 2.5, \"x\"], \"a\": null}', "
+    '\'00000000-0000-0000-0000-000000000000\', \'{"b": [1, 2.5, "x"], "a": null}\', '
     "[1, NULL, 3], ['a', NULL, ''], [1.25, -0.01], [TIMESTAMP '2000-01-01 00:00:00.000001'], "
     "[9223372036854775807, -1], {'a': 1, 'b': 'x', 'c': [1.5, -2.0]}, MAP {'k': 1, 'l': NULL}, 'red')",
     # minima and specials
@@ -95,7 +95,9 @@ def _renderings(side: Side, table: str) -> list[dict[str, object]]:
     for row in side.execute(f"SELECT {', '.join(exprs)} FROM {table} ORDER BY id"):  # noqa: S608
         values: dict[str, object] = {}
         for (name, _), value in zip(COLUMNS, row, strict=True):
-            values[name] = json.loads(str(value)) if name in JSONISH and value is not None else value
+            values[name] = (
+                json.loads(str(value)) if name in JSONISH and value is not None else value
+            )
         out.append(values)
     return out
 
@@ -205,9 +207,16 @@ def test_postgres_to_postgres_keeps_postgres_values(make_side: Callable[[str], S
     source.execute(PG_TYPES)
     for row in PG_ROWS:
         source.execute(f"INSERT INTO t VALUES {row}")  # noqa: S608
-    (result,) = replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
+    (result,) = replicate(
+        replication_for(source, destination, [{"name": "t", "primary_key": "id"}])
+    )
     types = {c.name: c.type for c in result.columns}
-    assert (types["js"], types["jb"], types["mo"], types["ea"]) == ("json", "jsonb", "text", "text[]")
+    assert (types["js"], types["jb"], types["mo"], types["ea"]) == (
+        "json",
+        "jsonb",
+        "text",
+        "text[]",
+    )
     assert types["tza"] == "jsonb"  # arrays of timestamptz travel as JSON
     expected = source.execute(PG_RENDER)
     got = destination.execute(PG_RENDER)
@@ -229,9 +238,9 @@ def test_postgres_to_duckdb_to_postgres_is_value_exact(make_side: Callable[[str]
     for want, have in zip(expected, got, strict=True):
         for index, (w, h) in enumerate(zip(want, have, strict=True)):
             if index in (4, 5):  # json/jsonb come back as jsonb: same document
-                assert (json.loads(h) if h else h) == (json.loads(w) if w else w)
+                assert (json.loads(str(h)) if h else h) == (json.loads(str(w)) if w else w)
             elif index == 2:  # char(3) pads; text has no padding to keep
-                assert (h or "").rstrip() == (w or "").rstrip()
+                assert str(h or "").rstrip() == str(w or "").rstrip()
             else:
                 assert h == w, f"column {index}"
 
@@ -277,5 +286,5 @@ def test_type_mapping_rows_cover_the_listed_types() -> None:
     duck = {r[0] for r in rows}
     for name in ("UTINYINT", "UBIGINT", "HUGEINT", "UHUGEINT", "DECIMAL(p,s)", "INTERVAL", "BLOB"):
         assert name in duck
-    assert all(len(r) == 3 and all(isinstance(x, str) for x in r) for r in rows)
+    assert all(isinstance(x, str) for r in rows for x in r)
     assert ("TIMESTAMP_NS", "(error)") in {(r[0], r[1]) for r in rows}

@@ -81,7 +81,7 @@ class ReplicationComponent(Component, Model, Resolvable):
     """The replication file, relative to the component's folder."""
     translation: TranslationModel = Field(default_factory=TranslationModel)
     name: str | None = None
-    """The op (or graph) name; default: derived from the file name."""
+    """The op (or graph) name; default: ``<component folder>_replication``."""
     one_op_per_table: bool = False
     """Use a graph of one op per table (tables run in parallel under multiprocess)."""
     asset_checks: bool = False
@@ -115,7 +115,7 @@ class ReplicationComponent(Component, Model, Resolvable):
     def build_assets(self, context: ComponentLoadContext) -> AssetsDefinition:
         """The replication's assets, in the configured form."""
         replication = self.read_replication(context)
-        name = self.name or _python_name(self.replication_path(context).stem)
+        name = self.name or _default_name(context)
         if self.one_op_per_table:
             return replication_graph_assets(
                 replication=replication,
@@ -155,9 +155,11 @@ def _env(name: str | None) -> str | None:
     return None if name is None else EnvVar(name)
 
 
-def _python_name(stem: str) -> str:
-    cleaned = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in stem)
-    return f"replication_{cleaned}".rstrip("_")
+def _default_name(context: ComponentLoadContext) -> str:
+    """``<folder>_replication``: the component's folder name, made a valid op name."""
+    folder = context.path if context.path.is_dir() else context.path.parent
+    stem = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in folder.name)
+    return f"{stem.strip('_') or 'tables'}_replication"
 
 
 def _body(resource_key: str) -> Callable[..., Iterator[ReplicationEvent]]:

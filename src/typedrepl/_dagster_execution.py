@@ -58,7 +58,10 @@ def selected_tables(declaration: ReplicationDeclaration, selected: Set[AssetKey]
         AssetContractError: nothing is selected, or a selected key is not declared.
     """
     if not selected:
-        msg = "no asset of this replication is selected: refusing to run an empty selection"
+        msg = (
+            "no asset of this replication is selected: refusing to run an empty selection "
+            "(checks run with their table)"
+        )
         raise AssetContractError(msg)
     unknown = set(selected) - declaration.by_key.keys()
     if unknown:
@@ -184,7 +187,11 @@ def materialize_table(
 ) -> Iterator[Output[None] | AssetCheckResult]:
     """Run one table (one op of the graph form): its output, its checks, or a failure."""
     if entry.output_name not in context.selected_output_names:
-        return
+        msg = (
+            f"the asset {entry.key.to_user_string()!r} of table {entry.table.name!r} is not "
+            "selected: refusing to run an empty selection (checks run with their table)"
+        )
+        raise AssetContractError(msg)
     reporter = _Reporter(declaration, [entry.table.name])
     for outcome in resource.outcomes(declaration, [entry.table.name], context.log):
         reporter.add(outcome)

@@ -59,9 +59,7 @@ def replication_failure(
         key = keys.get(failure.table)
         asset = key.to_user_string() if key is not None else "?"
         error = failure.error.removeprefix(f"table {failure.table!r}: ")
-        lines.append(
-            f"  table {failure.table!r} (asset {asset}): {failure.error_type}: {error}"
-        )
+        lines.append(f"  table {failure.table!r} (asset {asset}): {failure.error_type}: {error}")
         details.append(
             {
                 "table": failure.table,

@@ -236,6 +236,7 @@ def _build(
             elif key not in fields:
                 hint = suggest(str(key), fields)
                 ctx.add(("defaults", str(key)), f"unknown key {key!r}{hint}", at_key=True)
+        _check_defaults(defaults, table_type, ctx)
 
     tables: list[TableT] = []
     located: list[tuple[Table, Path]] = []
@@ -275,44 +276,49 @@ def _build(
     return Replication(connections=connections, tables=tuple(tables))
 
 
+def _check_defaults(defaults: Mapping[str, object], table_type: type[Table], ctx: _Context) -> None:
+    """Structure errors in the defaults, even those every table overrides."""
+    try:
+        CONVERTER.structure({**defaults, "name": ""}, table_type)
+    except Exception as exc:
+        for sub, message, at_key in issues_from(exc):
+            if sub and sub[0] in defaults:  # not the probe's missing required fields
+                ctx.add(("defaults", *sub), message, at_key=at_key)
+
+
 def _where(field: str, path: Path, remap: Mapping[str, Path]) -> Path:
     return remap.get(field, (*path, field))
 
 
 def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Context) -> None:
     """Checks that need only the table itself."""
-    mode_at = _where("mode", path, remap)
+
+    def add(field: str, message: str) -> None:
+        where = _where(field, path, remap)
+        if where != (*path, field):  # the value is a default: say which table it fails
+            message += f"; used by {format_path(path)} ({table.name!r})"
+        ctx.add(where, message)
+
     if table.mode is LoadMode.MERGE and not table.primary_key:
-        ctx.add(mode_at, "mode 'merge' needs a primary_key (the columns rows are matched on)")
+        add("mode", "mode 'merge' needs a primary_key (the columns rows are matched on)")
     if table.mode is LoadMode.INCREMENTAL and table.cursor is None:
-        ctx.add(mode_at, "mode 'incremental' needs a cursor (the column the load advances on)")
+        add("mode", "mode 'incremental' needs a cursor (the column the load advances on)")
     if table.cursor is not None and table.mode is not LoadMode.INCREMENTAL:
-        ctx.add(
-            _where("cursor", path, remap),
-            f"a cursor is used only by mode 'incremental', not {table.mode.value!r}",
-        )
+        add("cursor", f"a cursor is used only by mode 'incremental', not {table.mode.value!r}")
     if table.columns is not None and table.exclude_columns:
-        ctx.add(
-            _where("exclude_columns", path, remap),
-            "use either columns or exclude_columns, not both",
-        )
+        add("exclude_columns", "use either columns or exclude_columns, not both")
     for field in ("primary_key", "columns", "exclude_columns"):
         names: tuple[str, ...] = getattr(table, field) or ()
         for name, count in Counter(names).items():
             if count > 1:
-                ctx.add(_where(field, path, remap), f"column {name!r} is listed {count} times")
+                add(field, f"column {name!r} is listed {count} times")
     needed = [*table.primary_key, *([table.cursor] if table.cursor else [])]
     for name in needed:
         role = "cursor" if name == table.cursor else "primary key column"
         if name in table.exclude_columns:
-            ctx.add(
-                _where("exclude_columns", path, remap), f"the {role} {name!r} cannot be excluded"
-            )
+            add("exclude_columns", f"the {role} {name!r} cannot be excluded")
         if table.columns is not None and name not in table.columns:
-            ctx.add(
-                _where("columns", path, remap),
-                f"the {role} {name!r} must be one of the copied columns",
-            )
+            add("columns", f"the {role} {name!r} must be one of the copied columns")
 
 
 def _identifier_fields(table: Table) -> Iterator[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 import attrs
 
-from typedrepl._secrets import passwords_in, redact_url
+from typedrepl._secrets import passwords_in, redact_url, scrub
 
 __all__ = [
     "CONNECTION_TYPES",
@@ -104,7 +104,8 @@ class PostgresConnection(Connection):
             conninfo_to_dict(self.connection)
         except ProgrammingError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return f"cannot parse the connection string {self.display!r}: {redact_url(reason)}"
+            # libpq quotes the part it cannot parse, which may hold the password
+            return f"cannot parse the connection string {self.display!r}: {scrub(reason, self.secrets)}"
         return None
 
 

@@ -3,6 +3,21 @@
 :func:`decide` is a pure function of the config and what the engines report; the
 run uses it too (inside the destination's transaction), so ``plan`` and ``run``
 cannot disagree. :func:`plan` only reads: it opens no write transaction.
+
+Rules the plan encodes:
+
+* ``full_refresh`` rebuilds the table from the source's columns (a column gone from
+  the source disappears, a changed type is taken); the other modes keep the table:
+  new source columns are added, columns gone from the source stay (NULL in new
+  rows), and a changed type is an error.
+* ``incremental`` with a primary key reads the rows whose cursor is ``>=`` the
+  stored value and upserts them: rows that share the boundary value but arrived
+  after the last run are not missed, and rows loaded before are rewritten only if
+  they changed. Without a key it reads ``>`` the stored value (use a strictly
+  increasing cursor). Rows whose cursor is NULL are never loaded (not even on the
+  first run); the run logs how many there are.
+* The stored cursor is ignored when the destination table does not exist (it is
+  then loaded in full).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from typedrepl.errors import EngineError, ReplicationError, TableFailure
 
 __all__ = ["DEFAULT_BATCH_ROWS", "iter_replicate", "replicate"]
 
-DEFAULT_BATCH_ROWS = 100_000
+DEFAULT_BATCH_ROWS = 50_000
 """Rows per Arrow batch: memory use is bounded by a few batches, not by the table."""
 
 

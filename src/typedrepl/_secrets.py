@@ -8,14 +8,20 @@ from urllib.parse import unquote, urlsplit
 
 MASK = "***"
 
+# libpq splits on ASCII whitespace only (C isspace): an NBSP or U+2028 is part of a
+# password, so every pattern is compiled with re.ASCII.
 # postgresql://user:password@host -> keep user, hide password
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@")
-# keyword/value conninfo: password=secret or password='se cret'
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@", re.ASCII
+)
+# keyword/value conninfo: password=secret, password='se cret' or password=se\ cret
+# (libpq reads a backslash as an escape in both forms, a backslash-newline too)
 _KW_PASSWORD = re.compile(
-    r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE
+    r"(?P<head>(?<![?&])\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|(?:\\.|\\$|[^\s\\])+)",
+    re.IGNORECASE | re.ASCII | re.DOTALL,
 )
 # password as a URL query parameter: ?password=secret
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]*)", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&\s]*)", re.IGNORECASE | re.ASCII)
 
 
 def redact_url(text: str) -> str:
@@ -37,7 +43,8 @@ def passwords_in(connection: str) -> tuple[str, ...]:
             pw = match["pw"]
             if pw.startswith("'") and pw.endswith("'") and len(pw) >= 2:
                 pw = pw[1:-1]
-            found.extend(p for p in {pw, unquote(pw)} if p)
+            unescaped = re.sub(r"\\(.)", r"\1", pw, flags=re.DOTALL)  # libpq reads \' as '
+            found.extend(p for p in {pw, unquote(pw), unescaped} if p)
     try:
         decoded = urlsplit(connection).password
     except ValueError:

@@ -106,11 +106,12 @@ def _summary_table(results: Sequence[TableResult], failures: Sequence[TableFailu
     from rich.table import Table as RichTable
 
     summary = RichTable(title="typedrepl run")
-    for header in ("table", "mode", "destination", "rows written", "rows in destination"):
-        summary.add_column(header, justify="right" if header.startswith("rows") else "left")
-    summary.add_column("seconds", justify="right")
-    summary.add_column("rows/s", justify="right")
-    summary.add_column("status")
+    summary.add_column("table", overflow="fold")
+    summary.add_column("mode")
+    summary.add_column("destination", overflow="fold")
+    for header in ("written", "in dest.", "seconds", "rows/s"):
+        summary.add_column(header, justify="right")
+    summary.add_column("status", overflow="fold")
     for result in results:
         rate = result.rows_written / result.duration_s if result.duration_s > 0 else 0.0
         notes = ["ok"]

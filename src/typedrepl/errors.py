@@ -34,9 +34,9 @@ class ConfigIssue:
     ``file``/``line``/``column`` say where it is in the YAML (1-based), when known.
     """
 
-    path: str
+    # Both may quote what the user wrote (a key, a value): passwords in it are masked.
+    path: str = attrs.field(converter=redact_url)
     message: str = attrs.field(converter=redact_url)
-    """What is wrong, in plain words (passwords in connection strings are masked)."""
     file: str | None = None
     line: int | None = None
     column: int | None = None

@@ -192,12 +192,12 @@ def tables() -> st.SearchStrategy[Table]: ...
 
 @overload
 def tables(
-    table_type: type[TableT], /, **extra_field_strategies: st.SearchStrategy[object]
+    table_type: type[TableT], **extra_field_strategies: st.SearchStrategy[object]
 ) -> st.SearchStrategy[TableT]: ...
 
 
 def tables(
-    table_type: type[Table] = Table, /, **extra_field_strategies: st.SearchStrategy[object]
+    table_type: type[Table] = Table, **extra_field_strategies: st.SearchStrategy[object]
 ) -> st.SearchStrategy[Table]:
     """Valid tables: every load mode with the fields it needs.
 
@@ -280,10 +280,10 @@ def tables(
 
 
 def _passwords() -> st.SearchStrategy[str]:
+    """Any text libpq takes (no NUL), often with characters that end or escape a value."""
+    awkward = st.sampled_from(" \t\n\\'\"@:/?#&=%+$\u00a0\u2028\u0085")
     return st.text(
-        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf")),
-        min_size=1,
-        max_size=16,
+        awkward | st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=16
     )
 
 

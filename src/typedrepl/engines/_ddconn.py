@@ -8,37 +8,61 @@ from pathlib import Path
 import duckdb
 
 from typedrepl._models import Connection
-from typedrepl.engines._errors import driver_error, quote_duckdb
+from typedrepl.engines._errors import driver_error
 from typedrepl.errors import EngineError
 
-__all__ = ["compose", "open_duckdb", "qualified", "type_sql"]
+__all__ = [
+    "STREAM_MEMORY_LIMIT",
+    "compose",
+    "open_duckdb",
+    "qualified",
+    "quote_duckdb",
+    "type_sql",
+]
+
+STREAM_MEMORY_LIMIT = "64MB"
+"""DuckDB's memory limit while a source streams rows out of a file it opened read-only.
+
+A scan needs little memory, but DuckDB would otherwise keep every block it read
+cached (hundreds of MiB for a large table); the limit lets it evict them."""
 
 _TYPE_NAME = re.compile(r"^[A-Za-z0-9 _(),\[\]]+$")
 
 
-def open_duckdb(connection: Connection, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def open_duckdb(
+    connection: Connection, *, read_only: bool
+) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """Open the file of ``connection`` (a source must exist; a destination is created).
 
     Another process writing the file holds DuckDB's file lock: that is an immediate
     error, never a wait. In this process, a file already open with the other mode
     is shared (opened read-write), as DuckDB allows one mode per file.
+
+    Returns the connection and whether it was opened as asked (``False``: shared).
     """
     path = connection.connection
     if read_only and not Path(path).exists():
         raise EngineError(f"DuckDB file {path!r} does not exist")
     try:
+        as_asked = True
         try:
             con = duckdb.connect(path, read_only=read_only)
         except duckdb.ConnectionException as exc:
             if not read_only or "different configuration" not in str(exc):
                 raise
             con = duckdb.connect(path, read_only=False)
+            as_asked = False
         con.execute("SET TimeZone = 'UTC'")
     except duckdb.Error as exc:
         raise driver_error(
             exc, connection.secrets, doing=f"cannot open DuckDB file {path!r}"
         ) from None
-    return con
+    return con, as_asked
+
+
+def quote_duckdb(name: str) -> str:
+    """Quote a DuckDB identifier (``a"b`` -> ``"a""b"``)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(schema: str, name: str) -> str:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import attrs
 import duckdb
@@ -22,8 +23,8 @@ from typedrepl._models import Connection, LoadMode
 from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
 from typedrepl._types import Kind, LogicalType, duckdb_type
 from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
-from typedrepl.engines._ddconn import compose, open_duckdb, qualified, type_sql
-from typedrepl.engines._errors import driver_error, quote_duckdb
+from typedrepl.engines._ddconn import compose, open_duckdb, qualified, quote_duckdb, type_sql
+from typedrepl.engines._errors import driver_error
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBDestination"]
@@ -58,8 +59,8 @@ class DuckDBDestination:
         self._secrets = connection.secrets
         self._log = log
         self._con: duckdb.DuckDBPyConnection | None = None
-        if not read_only or _exists(connection.connection):
-            self._con = open_duckdb(connection, read_only=read_only)
+        if not read_only or Path(connection.connection).exists():
+            self._con, _ = open_duckdb(connection, read_only=read_only)
         self._stage = ""
         self._schema_exists = False
         self._state_exists = False
@@ -75,8 +76,9 @@ class DuckDBDestination:
         """Start the table's transaction (the file lock is held while the file is open)."""
         self.rollback()
         self._stage = f"_typedrepl_{secrets.token_hex(6)}"
-        if self._con is None:
-            self._schema_exists = self._state_exists = False
+        if self._con is None:  # plan on a file that does not exist yet: a new file has "main"
+            self._schema_exists = schema == self.default_schema
+            self._state_exists = False
             return
         self._exec(_Statement("BEGIN TRANSACTION"), doing="cannot start the load")
         self._in_transaction = True
@@ -330,9 +332,3 @@ class DuckDBDestination:
             self._require().execute(statement.text, list(statement.params))
         except duckdb.Error as exc:
             raise driver_error(exc, self._secrets, doing=doing) from None
-
-
-def _exists(path: str) -> bool:
-    from pathlib import Path
-
-    return Path(path).exists()

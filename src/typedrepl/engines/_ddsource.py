@@ -8,6 +8,7 @@ to JSON text (``to_json``), ENUM to VARCHAR, TIMESTAMP_S/_MS to TIMESTAMP, fixed
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Generator
 
@@ -18,8 +19,15 @@ from typedrepl._models import Connection
 from typedrepl._types import Kind, LogicalType, UnsupportedTypeError, duckdb_type, from_duckdb
 from typedrepl.engines._arrow import arrow_schema
 from typedrepl.engines._base import ReadSpec, SourceColumn
-from typedrepl.engines._ddconn import compose, open_duckdb, qualified, type_sql
-from typedrepl.engines._errors import driver_error, quote_duckdb
+from typedrepl.engines._ddconn import (
+    STREAM_MEMORY_LIMIT,
+    compose,
+    open_duckdb,
+    qualified,
+    quote_duckdb,
+    type_sql,
+)
+from typedrepl.engines._errors import driver_error
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBSource"]
@@ -33,7 +41,7 @@ class DuckDBSource:
     def __init__(self, connection: Connection, *, log: logging.Logger) -> None:
         self._secrets = connection.secrets
         self._log = log
-        self._con = open_duckdb(connection, read_only=True)
+        self._con, self._own_instance = open_duckdb(connection, read_only=True)
         self._in_transaction = False
 
     def begin(self) -> None:
@@ -150,7 +158,10 @@ class DuckDBSource:
             table=self._table(read),
             where=where,
         )
+        limited = self._own_instance  # never cap a database this process also writes
         try:
+            if limited:
+                self._con.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT}'")
             reader = self._con.sql(query, params=params).to_arrow_reader(batch_size)
         except duckdb.Error as exc:
             raise driver_error(exc, self._secrets, doing="cannot read the source table") from None
@@ -169,6 +180,9 @@ class DuckDBSource:
                 yield batch
         finally:
             reader.close()
+            if limited:
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("RESET memory_limit")
 
     def find_nul(self, read: ReadSpec, column: str, key: tuple[str, ...]) -> str | None:
         """The key of a row whose ``column`` holds a NUL character, as text."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typedrepl._secrets import scrub
 from typedrepl.errors import EngineError
 
-__all__ = ["RejectedValueError", "driver_error", "quote_duckdb"]
+__all__ = ["RejectedValueError", "driver_error"]
 
 
 class RejectedValueError(EngineError):
@@ -40,8 +40,3 @@ def driver_error(
     """An ``EngineError`` for a database driver's error, with passwords scrubbed."""
     text = str(exc).strip() or type(exc).__name__
     return EngineError(scrub(f"{doing}: {text}", secrets), column=column)
-
-
-def quote_duckdb(name: str) -> str:
-    """Quote a DuckDB identifier (``a"b`` -> ``"a""b"``)."""
-    return '"' + name.replace('"', '""') + '"'

@@ -154,10 +154,9 @@ class PostgresDestination:
             return None
         try:
             row = self._conn.execute(
-                sql.SQL("SELECT cursor_column, cursor_value FROM {} WHERE table_name = %s").format(
-                    sql.Identifier(schema, STATE_TABLE)
-                ),
-                (table,),
+                sql.SQL("SELECT cursor_column, cursor_value FROM {} WHERE table_name = {}").format(
+                    sql.Identifier(schema, STATE_TABLE), sql.Literal(table)
+                )
             ).fetchone()
         except psycopg.Error as exc:
             raise self._error(exc, "cannot read the cursor state") from None
@@ -381,7 +380,8 @@ class PostgresDestination:
     # ------------------------------------------------------------------ helpers
 
     def _one(self, query: LiteralString | sql.Composed, params: tuple[object, ...] = ()) -> object:
-        row = self._conn.execute(query, params).fetchone()
+        # Without parameters psycopg reads no placeholders: a '%' in a quoted name is safe.
+        row = self._conn.execute(query, params or None).fetchone()
         return None if row is None else row[0]
 
     def _table_oid(self, schema: str, table: str) -> int | None:
@@ -409,7 +409,10 @@ class PostgresDestination:
         message = diag.message_primary or str(exc)
         if diag.message_detail:
             message += f" ({diag.message_detail})"
-        message = f"the destination rejected the load: {message}"
+        if diag.sqlstate is None:  # no server error: the connection itself failed
+            message = f"lost the connection to the destination during the load: {message}"
+        else:
+            message = f"the destination rejected the load: {message}"
         if row is not None:
             message += f" at row {row} of the load"
         if diag.sqlstate == "23505" and plan.mode is LoadMode.FULL_REFRESH:

@@ -103,7 +103,6 @@ class PostgresSource:
             sql.SQL("SELECT count(*) FROM {} WHERE ({}) AND {}").format(
                 self._table(read), any_null, self._where(read)
             ),
-            self._params(read),
         )
         if nulls:
             return f"{nulls} row(s) have a NULL primary key ({', '.join(key)})"
@@ -114,7 +113,6 @@ class PostgresSource:
                 sql.SQL(
                     "SELECT {}, count(*) FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT 1"
                 ).format(as_text, self._table(read), self._where(read), grouped),
-                self._params(read),
             ).fetchone()
         except psycopg.Error as exc:
             raise self._error(exc, "cannot check the primary key") from None
@@ -130,7 +128,6 @@ class PostgresSource:
             sql.SQL("SELECT max({})::text FROM {} WHERE {}").format(
                 sql.Identifier(read.cursor.column), self._table(read), self._where(read)
             ),
-            self._params(read),
         )
         return None if value is None else str(value)
 
@@ -140,7 +137,6 @@ class PostgresSource:
             sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
                 self._table(read), self._where(read)
             ),
-            self._params(read),
         )
         assert isinstance(value, int)
         return value
@@ -169,7 +165,7 @@ class PostgresSource:
         try:
             with self._conn.cursor(name="typedrepl_read", binary=True) as cur:
                 cur.itersize = batch_size
-                cur.execute(query, self._params(read))
+                cur.execute(query)
                 while True:
                     rows = cur.fetchmany(batch_size)
                     if not rows:
@@ -217,17 +213,14 @@ class PostgresSource:
             return sql.SQL("{} IS NOT NULL").format(column)
         cursor_type = next(c.native_type for c in read.columns if c.name == read.cursor.column)
         op = sql.SQL(">=") if read.cursor.op == ">=" else sql.SQL(">")
-        return sql.SQL("{} {} CAST(%s AS {})").format(column, op, _type_sql(cursor_type))
+        # A literal, not a parameter: psycopg would read a '%' in a quoted name in the
+        # same query text as a placeholder mark.
+        value = sql.Literal(read.cursor.value)
+        return sql.SQL("{} {} CAST({} AS {})").format(column, op, value, _type_sql(cursor_type))
 
-    @staticmethod
-    def _params(read: ReadSpec) -> tuple[object, ...]:
-        if read.cursor is None or read.cursor.value is None:
-            return ()
-        return (read.cursor.value,)
-
-    def _scalar(self, query: sql.Composed, params: tuple[object, ...] = ()) -> object:
+    def _scalar(self, query: sql.Composed) -> object:
         try:
-            row = self._conn.execute(query, params).fetchone()
+            row = self._conn.execute(query).fetchone()
         except psycopg.Error as exc:
             raise self._error(exc, "cannot query the source table") from None
         return None if row is None else row[0]

@@ -19,7 +19,7 @@ load_replication(path, table_type=str)  # E: type-var
 load_replication(42)  # E: call-overload
 load_replication(path, env={"A": 1})  # E: dict-item
 plain: Replication[MyTable] = load_replication(path)  # E: assignment
-load_replication(path).tables[0].owner  # E: attr-defined
+owner: str = load_replication(path).tables[0].owner  # E: attr-defined
 mine = load_replication(path, table_type=MyTable)
 selected: tuple[MyTable, ...] = load_replication(path).select(None)  # E: assignment
 load_replication(path).select("users", "products")  # E: call-arg

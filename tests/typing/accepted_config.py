@@ -96,6 +96,7 @@ def strategies() -> None:
     assert_type(identifiers(max_bytes=100), st.SearchStrategy[str])
     assert_type(tables(), st.SearchStrategy[Table])
     assert_type(tables(MyTable, owner=st.text()), st.SearchStrategy[MyTable])
+    assert_type(tables(table_type=MyTable, owner=st.text()), st.SearchStrategy[MyTable])
     assert_type(
         tables(MyTable, owner=st.text(), priority=st.integers()), st.SearchStrategy[MyTable]
     )

@@ -1,0 +1,221 @@
+"""Faults mid-load: a killed process, a killed connection, a held lock. The target survives."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from conftest import Side, replication_for
+from typedrepl import TableResult
+from typedrepl._run import iter_replicate, replicate
+from typedrepl.engines._pgdest import lock_key
+from typedrepl.errors import TableFailure
+
+BIG_ROWS = 2_000_000
+TIMEOUT_S = 60.0
+
+
+def _big_source(make_side: Callable[[str], Side]) -> Side:
+    source = make_side("duckdb")
+    source.execute(
+        "CREATE TABLE t AS SELECT i AS id, 'row number ' || i AS label, i * 0.5 AS half, "  # noqa: S608
+        f"TIMESTAMP '2024-01-01' + INTERVAL (i) SECOND AS stamp FROM range({BIG_ROWS}) r(i)"
+    )
+    return source
+
+
+def _seed(source: Side, destination: Side) -> None:
+    """Give the destination an old version of t (3 rows) to protect."""
+    small = Side("duckdb", source.target.replace(".duckdb", "_small.duckdb"))
+    small.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'old', 0.5, TIMESTAMP '2000-01-01')) v(id, label, half, stamp)"
+    )
+    small.execute("INSERT INTO t VALUES (2, 'old', 1.0, NULL), (3, 'old', 1.5, NULL)")
+    replicate(replication_for(small, destination, [{"name": "t", "primary_key": "id"}]))
+
+
+def _wait_for_copy(url: str) -> int:
+    """The pid of the backend running typedrepl's COPY, once it runs."""
+    deadline = time.monotonic() + TIMEOUT_S
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'typedrepl' "
+                "AND state = 'active' AND query LIKE 'COPY%'"
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            time.sleep(0.02)
+    raise AssertionError("the COPY never started")
+
+
+def _wait_gone(url: str) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'typedrepl'"
+            ).fetchone() or (0,)
+            if count == 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError("typedrepl's backend did not go away")
+
+
+def _assert_old_version_intact(destination: Side) -> None:
+    assert destination.execute("SELECT id, label FROM t ORDER BY id") == [
+        (1, "old"),
+        (2, "old"),
+        (3, "old"),
+    ]
+    leftovers = destination.execute(
+        "SELECT relname FROM pg_class WHERE relname LIKE ?", ("\\_typedrepl\\_%",)
+    )
+    assert leftovers == []
+
+
+def test_sigkill_mid_copy_leaves_the_target_and_the_next_run_works(
+    make_side: Callable[[str], Side], tmp_path: Path
+) -> None:
+    source, destination = _big_source(make_side), make_side("postgres")
+    _seed(source, destination)
+    config = tmp_path / "replication.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "connections": {"source": source.config(), "destination": destination.config()},
+                "tables": [{"name": "t", "primary_key": "id"}],
+            }
+        )
+    )
+    script = "import sys; from typedrepl import load_replication, replicate; replicate(load_replication(sys.argv[1]))"
+    child = subprocess.Popen([sys.executable, "-c", script, str(config)])
+    try:
+        _wait_for_copy(destination.target)
+        time.sleep(0.3)  # well inside the COPY of 2M rows
+        assert child.poll() is None, "the load finished before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(TIMEOUT_S)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    _wait_gone(destination.target)
+    _assert_old_version_intact(destination)
+
+    (result,) = replicate(
+        replication_for(source, destination, [{"name": "t", "primary_key": "id"}])
+    )
+    assert result.rows_in_destination == BIG_ROWS
+
+
+def test_terminated_connection_mid_copy_fails_cleanly(make_side: Callable[[str], Side]) -> None:
+    source, destination = _big_source(make_side), make_side("postgres")
+    _seed(source, destination)
+    replication = replication_for(source, destination, [{"name": "t", "primary_key": "id"}])
+    outcomes: list[TableResult | TableFailure] = []
+    worker = threading.Thread(target=lambda: outcomes.extend(iter_replicate(replication)))
+    worker.start()
+    pid = _wait_for_copy(destination.target)
+    destination.execute("SELECT pg_terminate_backend(?)", (pid,))
+    worker.join(TIMEOUT_S)
+    assert not worker.is_alive()
+    (failure,) = outcomes
+    assert isinstance(failure, TableFailure)
+    assert "terminat" in failure.error or "closed the connection" in failure.error
+    _wait_gone(destination.target)
+    _assert_old_version_intact(destination)
+    (result,) = replicate(replication)
+    assert result.rows_in_destination == BIG_ROWS
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_second_run_waits_for_the_table_lock_and_says_so(
+    make_side: Callable[[str], Side],
+) -> None:
+    source, destination = make_side("duckdb"), make_side("postgres")
+    source.execute("CREATE TABLE t (id INTEGER)")
+    source.insert("t", [(1,)])
+    replication = replication_for(source, destination, [{"name": "t"}])
+    records = _Records()
+    logger = logging.getLogger("test_lock")
+    logger.addHandler(records)
+    logger.setLevel(logging.INFO)
+    outcomes: list[TableResult | TableFailure] = []
+    with psycopg.connect(destination.target, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (lock_key("public", "t"),))
+        worker = threading.Thread(
+            target=lambda: outcomes.extend(iter_replicate(replication, logger=logger))
+        )
+        worker.start()
+        deadline = time.monotonic() + TIMEOUT_S
+        while not any("waiting for the lock" in m for m in records.messages):
+            assert time.monotonic() < deadline, records.messages
+            time.sleep(0.02)
+        assert not outcomes
+        holder.execute("SELECT pg_advisory_unlock(%s)", (lock_key("public", "t"),))
+        worker.join(TIMEOUT_S)
+    (result,) = outcomes
+    assert isinstance(result, TableResult)
+    assert result.rows_in_destination == 1
+
+
+def test_a_duckdb_destination_locked_by_another_process_fails_at_once(
+    make_side: Callable[[str], Side],
+) -> None:
+    source, destination = make_side("duckdb"), make_side("duckdb")
+    source.execute("CREATE TABLE t (id INTEGER)")
+    destination.execute("CREATE TABLE other (id INTEGER)")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)",
+            destination.target,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ok"
+        started = time.monotonic()
+        (failure,) = list(iter_replicate(replication_for(source, destination, [{"name": "t"}])))
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()
+    assert isinstance(failure, TableFailure)
+    assert "lock" in failure.error.lower()
+
+
+@pytest.mark.parametrize("kind", ["postgres"])
+def test_connect_errors_end_in_bounded_time(kind: str, make_side: Callable[[str], Side]) -> None:
+    source = make_side("duckdb")
+    source.execute("CREATE TABLE t (id INTEGER)")
+    # a port nobody listens on: refused at once (the connect timeout bounds the other cases)
+    closed = Side(kind, "postgresql://u:pw-not-shown@127.0.0.1:1/db")
+    started = time.monotonic()
+    (failure,) = list(iter_replicate(replication_for(source, closed, [{"name": "t"}])))
+    assert time.monotonic() - started < 15
+    assert isinstance(failure, TableFailure)
+    assert "pw-not-shown" not in failure.error
