@@ -44,7 +44,9 @@ def test_valid_file_exits_0_with_a_one_line_summary(tmp_path: Path) -> None:
 def test_the_repository_demo_config_is_valid() -> None:
     result = validate("replication.yaml", cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("replication.yaml: valid: 3 tables (full_refresh) from duckdb")
+    assert result.stdout.startswith(
+        "replication.yaml: valid: 3 tables (full_refresh, incremental, merge) from duckdb"
+    )
     assert len(result.stdout.splitlines()) == 1
 
 

@@ -158,8 +158,8 @@ def materialize_selection(
     op_context = context.op_execution_context
     names = selected_tables(declaration, op_context.selected_asset_keys)
     selected_checks = op_context.selected_asset_check_keys
-    connections = resource.effective_connections(declaration)
-    secrets = resource.secrets(declaration)
+    connections = resource._effective_connections(declaration)
+    secrets = resource._secrets(declaration)
     reporter = _Reporter(declaration, names)
 
     def release() -> Iterator[ReplicationEvent]:
@@ -169,7 +169,7 @@ def materialize_selection(
                 entry, result, connections.destination, selected_checks, secrets, context.log
             )
 
-    for outcome in resource.outcomes(declaration, names, context.log):
+    for outcome in resource._outcomes(declaration, names, context.log):
         reporter.add(outcome)
         yield from release()
     reporter.finish()
@@ -193,7 +193,7 @@ def materialize_table(
         )
         raise AssetContractError(msg)
     reporter = _Reporter(declaration, [entry.table.name])
-    for outcome in resource.outcomes(declaration, [entry.table.name], context.log):
+    for outcome in resource._outcomes(declaration, [entry.table.name], context.log):
         reporter.add(outcome)
     reporter.finish()
     if reporter.failures:
@@ -203,6 +203,6 @@ def materialize_table(
     selected_checks = {
         spec.key for name, spec in entry.checks.items() if name in context.selected_output_names
     }
-    destination = resource.effective_connections(declaration).destination
-    secrets = resource.secrets(declaration)
+    destination = resource._effective_connections(declaration).destination
+    secrets = resource._secrets(declaration)
     yield from _check_results(entry, result, destination, selected_checks, secrets, context.log)

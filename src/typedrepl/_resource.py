@@ -91,7 +91,7 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
             declaration = found
         yield from materialize_selection(context, self, declaration)
 
-    def effective_connections(self, declaration: ReplicationDeclaration) -> Connections:
+    def _effective_connections(self, declaration: ReplicationDeclaration) -> Connections:
         """The replication's connections with this resource's overrides applied."""
         conns = declaration.connections
         return Connections(
@@ -99,7 +99,7 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
             destination=_with_connection(conns.destination, self.destination_url),
         )
 
-    def secrets(self, declaration: ReplicationDeclaration) -> tuple[str, ...]:
+    def _secrets(self, declaration: ReplicationDeclaration) -> tuple[str, ...]:
         """Every password the run knows of, to scrub from messages."""
         conns = declaration.connections
         found = [*conns.source.secrets, *conns.destination.secrets]
@@ -108,7 +108,7 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
                 found.extend(passwords_in(url))
         return tuple(dict.fromkeys(found))
 
-    def outcomes(
+    def _outcomes(
         self, declaration: ReplicationDeclaration, names: Sequence[str], log: logging.Logger
     ) -> Iterator[TableResult | TableFailure]:
         """Run the named tables; each outcome once, failures redacted.
@@ -116,8 +116,8 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
         An error that stops the engine itself (not one table) fails every table that
         has not reported yet, with the redacted error as the cause.
         """
-        connections = self.effective_connections(declaration)
-        secrets = self.secrets(declaration)
+        connections = self._effective_connections(declaration)
+        secrets = self._secrets(declaration)
         reported: set[str] = set()
         try:
             for outcome in declaration.replicate(connections, names, self.batch_size, log):

@@ -34,43 +34,43 @@ class Translator(Protocol[TableT_contra]):
     the ones you need. Asset keys must be unique across the replication's tables.
     """
 
-    def get_asset_key(self, table: TableT_contra) -> AssetKey:
+    def get_asset_key(self, table: TableT_contra, /) -> AssetKey:
         """The asset's key."""
         ...
 
-    def get_group_name(self, table: TableT_contra) -> str | None:
+    def get_group_name(self, table: TableT_contra, /) -> str | None:
         """The asset group (``None``: Dagster's ``default`` group)."""
         ...
 
-    def get_description(self, table: TableT_contra) -> str | None:
+    def get_description(self, table: TableT_contra, /) -> str | None:
         """The asset's description."""
         ...
 
-    def get_tags(self, table: TableT_contra) -> Mapping[str, str]:
+    def get_tags(self, table: TableT_contra, /) -> Mapping[str, str]:
         """The asset's tags."""
         ...
 
-    def get_kinds(self, table: TableT_contra) -> Set[str]:
+    def get_kinds(self, table: TableT_contra, /) -> Set[str]:
         """The asset's kinds (icons in the UI; at most three)."""
         ...
 
-    def get_owners(self, table: TableT_contra) -> Sequence[str]:
+    def get_owners(self, table: TableT_contra, /) -> Sequence[str]:
         """The asset's owners: e-mail addresses or ``team:name``."""
         ...
 
-    def get_deps(self, table: TableT_contra) -> Sequence[AssetKey]:
+    def get_deps(self, table: TableT_contra, /) -> Sequence[AssetKey]:
         """The assets this table's asset depends on."""
         ...
 
-    def get_metadata(self, table: TableT_contra) -> Mapping[str, SpecMetadataValue]:
+    def get_metadata(self, table: TableT_contra, /) -> Mapping[str, SpecMetadataValue]:
         """The asset's definition metadata: JSON-safe values only, never secrets."""
         ...
 
-    def get_automation_condition(self, table: TableT_contra) -> AssetAutomationCondition | None:
+    def get_automation_condition(self, table: TableT_contra, /) -> AssetAutomationCondition | None:
         """When Dagster should materialize the asset on its own (``None``: never)."""
         ...
 
-    def get_asset_spec(self, table: TableT_contra) -> AssetSpec:
+    def get_asset_spec(self, table: TableT_contra, /) -> AssetSpec:
         """The whole asset spec; the default implementation composes the methods above."""
         ...
 
@@ -137,17 +137,17 @@ class ReplicationTranslator(Generic[TableT]):
         conns = replication.connections
         return attrs.evolve(self, connection_kinds={conns.source.type, conns.destination.type})
 
-    def get_asset_key(self, table: TableT) -> AssetKey:
+    def get_asset_key(self, table: TableT, /) -> AssetKey:
         """``table.meta.asset_key`` if set, else ``[*key_prefix, table.name]``."""
         if table.meta.asset_key is not None:
             return AssetKey.from_user_string(table.meta.asset_key)
         return AssetKey([*self.key_prefix, table.name])
 
-    def get_group_name(self, table: TableT) -> str | None:
+    def get_group_name(self, table: TableT, /) -> str | None:
         """``table.meta.group``, else ``group_name``."""
         return table.meta.group if table.meta.group is not None else self.group_name
 
-    def get_description(self, table: TableT) -> str | None:
+    def get_description(self, table: TableT, /) -> str | None:
         """``table.meta.description``, else which table is copied where, and how."""
         if table.meta.description is not None:
             return table.meta.description
@@ -156,23 +156,23 @@ class ReplicationTranslator(Generic[TableT]):
             f"(mode {table.mode.value})."
         )
 
-    def get_tags(self, table: TableT) -> Mapping[str, str]:
+    def get_tags(self, table: TableT, /) -> Mapping[str, str]:
         """``tags`` updated with ``table.meta.tags``."""
         return {**self.tags, **table.meta.tags}
 
-    def get_kinds(self, table: TableT) -> Set[str]:
+    def get_kinds(self, table: TableT, /) -> Set[str]:
         """``kinds``, else the source and destination types."""
         return self.kinds if self.kinds is not None else self.connection_kinds
 
-    def get_owners(self, table: TableT) -> Sequence[str]:
+    def get_owners(self, table: TableT, /) -> Sequence[str]:
         """``table.meta.owners``, else ``owners``."""
         return table.meta.owners or self.owners
 
-    def get_deps(self, table: TableT) -> Sequence[AssetKey]:
+    def get_deps(self, table: TableT, /) -> Sequence[AssetKey]:
         """``table.meta.deps``, each read as ``a/b/c``."""
         return [AssetKey.from_user_string(dep) for dep in table.meta.deps]
 
-    def get_metadata(self, table: TableT) -> Mapping[str, SpecMetadataValue]:
+    def get_metadata(self, table: TableT, /) -> Mapping[str, SpecMetadataValue]:
         """The table's name, mode, destination table and primary key."""
         metadata: dict[str, SpecMetadataValue] = {
             "typedrepl/table": table.name,
@@ -185,11 +185,11 @@ class ReplicationTranslator(Generic[TableT]):
             metadata["typedrepl/cursor_column"] = table.cursor
         return metadata
 
-    def get_automation_condition(self, table: TableT) -> AssetAutomationCondition | None:
+    def get_automation_condition(self, table: TableT, /) -> AssetAutomationCondition | None:
         """None: the assets are materialized only when asked."""
         return None
 
-    def get_asset_spec(self, table: TableT) -> AssetSpec:
+    def get_asset_spec(self, table: TableT, /) -> AssetSpec:
         """The spec composed of the other methods' answers."""
         return AssetSpec(
             key=self.get_asset_key(table),

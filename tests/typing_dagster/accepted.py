@@ -40,6 +40,9 @@ class DomainTranslator(ReplicationTranslator[MyTable]):
     def get_asset_key(self, table: MyTable) -> dg.AssetKey:
         return dg.AssetKey([table.domain, table.name])
 
+    def get_description(self, t: MyTable) -> str | None:  # the parameter's name is free
+        return f"{t.name} ({t.domain})"
+
 
 class FromScratch:
     """A translator written without the base class: structural typing is enough."""
