@@ -59,10 +59,21 @@ def main() -> int:
         try:
             _run([str(BIN / "typedrepl"), "validate", str(CONFIG)], env)
             # Loading the definitions creates example.duckdb when it is missing.
-            _run([str(BIN / "dagster"), "definitions", "validate", "-f", "examples/definitions.py"], env)
+            _run(
+                [str(BIN / "dagster"), "definitions", "validate", "-f", "examples/definitions.py"],
+                env,
+            )
             _run([str(BIN / "typedrepl"), "plan", str(CONFIG)], env)
             _run(
-                [str(BIN / "dagster"), "job", "execute", "-f", "examples/definitions.py", "-j", "replicate_all"],
+                [
+                    str(BIN / "dagster"),
+                    "job",
+                    "execute",
+                    "-f",
+                    "examples/definitions.py",
+                    "-j",
+                    "replicate_all",
+                ],
                 env,
             )
         except subprocess.CalledProcessError as exc:

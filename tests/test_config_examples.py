@@ -71,8 +71,19 @@ def test_the_example_loads_as_written() -> None:
     assert isinstance(rep.tables, tuple)
 
 
-def test_the_repository_demo_config_is_the_example_unless_the_environment_says_otherwise() -> None:
-    assert load_replication(ROOT / "replication.yaml", env={}) == EXAMPLE_MODEL
+def test_the_repository_demo_config_has_the_example_connections_and_tables() -> None:
+    """The demo (``replication.yaml``) copies the example's tables between the example's
+    connections unless the environment says otherwise; it shows off modes and ``meta``."""
+    demo = load_replication(ROOT / "replication.yaml", env={})
+    assert demo.connections == EXAMPLE_MODEL.connections
+    assert [(t.name, t.primary_key) for t in demo.tables] == [
+        (t.name, t.primary_key) for t in EXAMPLE_MODEL.tables
+    ]
+    assert [t.mode for t in demo.tables] == [
+        LoadMode.FULL_REFRESH,
+        LoadMode.MERGE,
+        LoadMode.INCREMENTAL,
+    ]
     url = "postgresql://etl:pw@warehouse/dw"
     rep = load_replication(ROOT / "replication.yaml", env={"TYPEDREPL_DESTINATION_URL": url})
     assert rep.connections.destination == PostgresConnection(connection=url)
