@@ -395,51 +395,87 @@ class ChildRun:
     result: dict[str, Any]
 
 
-def run_process(
-    argv: Sequence[str], *, stdin: str | None = None, env: dict[str, str] | None = None
-) -> ChildRun:
-    """Run ``argv`` to the end; its rusage comes from ``os.wait4`` (this child only)."""
+# Peak RSS: on Linux a child's ru_maxrss starts from the high-water RSS of the process
+# it was forked from (the kernel carries it across exec), so children started by this
+# process, which grows while it generates the data, would all report at least its peak.
+# They are therefore started by a small launcher (only the standard library), started
+# first, which reads each child's rusage with os.wait4 and reports it as JSON.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
     started = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdout is not None
-    if stdin is not None:
-        assert proc.stdin is not None
-        proc.stdin.write(stdin.encode())
+    piped = job["stdin"] is not None
+    proc = subprocess.Popen(job["argv"], env=job["env"], stdout=subprocess.PIPE,
+                            stdin=subprocess.PIPE if piped else subprocess.DEVNULL)
+    if piped:
+        proc.stdin.write(job["stdin"].encode())
         proc.stdin.close()
     output = proc.stdout.read().decode(errors="replace")
     proc.stdout.close()
     _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    if proc.returncode != 0:
-        raise BenchError(
-            f"{shlex.join(_redacted(argv))} exited with {proc.returncode}; output:\n{output[-2000:]}"
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    print(json.dumps({"wall": time.monotonic() - started, "code": proc.returncode,
+                      "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss,
+                      "output": output}), flush=True)
+"""
+
+
+class Launcher:
+    """Starts the measured processes (see ``LAUNCHER``) and returns their rusage."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-    result: dict[str, Any] = {}
-    if stdin is not None:  # one of our children: its last line is JSON
-        lines = output.strip().splitlines()
-        result = json.loads(lines[-1]) if lines else {}
-    return ChildRun(
-        seconds=float(result.get("seconds", wall)),
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        maxrss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
-        result=result,
-    )
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        self._proc.stdin.close()
+        self._proc.stdout.close()
+        self._proc.wait()
+
+    def process(
+        self, argv: Sequence[str], *, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> ChildRun:
+        """Run ``argv`` to the end and return its timing, CPU time and peak RSS."""
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps({"argv": list(argv), "stdin": stdin, "env": env}) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise BenchError("the launcher process died")
+        done = json.loads(line)
+        output = str(done["output"])
+        if done["code"] != 0:
+            raise BenchError(
+                f"{shlex.join(_redacted(argv))} exited with {done['code']}; "
+                f"output:\n{output[-2000:]}"
+            )
+        result: dict[str, Any] = {}
+        if stdin is not None:  # one of our children: its last line is JSON
+            lines = output.strip().splitlines()
+            result = json.loads(lines[-1]) if lines else {}
+        return ChildRun(
+            seconds=float(result.get("seconds", done["wall"])),
+            cpu_s=float(done["cpu"]),
+            maxrss_mib=float(done["maxrss_kib"]) / 1024,  # KiB on Linux
+            result=result,
+        )
+
+    def child(self, name: str, spec: dict[str, Any]) -> ChildRun:
+        """Run one of this script's children (``--child NAME``) with ``spec``."""
+        argv = [sys.executable, str(Path(__file__).resolve()), "--child", name]
+        return self.process(argv, stdin=json.dumps(spec))
 
 
 def _redacted(argv: Sequence[str]) -> list[str]:
     return [a if "password" not in a and "://" not in a else "<connection>" for a in argv]
-
-
-def run_child(name: str, spec: dict[str, Any]) -> ChildRun:
-    return run_process(
-        [sys.executable, str(Path(__file__).resolve()), "--child", name], stdin=json.dumps(spec)
-    )
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -530,6 +566,7 @@ class Postgres:
         for statement in PG_SESSION:
             self.conn.execute(statement)
         self.cpu = ServerCpu.find(self.conn)
+        self.can_checkpoint = True
 
     def close(self) -> None:
         self.conn.close()
@@ -547,7 +584,13 @@ class Postgres:
             self.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
 
     def checkpoint(self) -> None:
-        self.execute("CHECKPOINT")
+        if not self.can_checkpoint:
+            return
+        try:
+            self.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            self.can_checkpoint = False
+            print("  note: this user may not CHECKPOINT; steps run without one", flush=True)
 
     def setting(self, name: str) -> str:
         return str(self.one(sql.SQL("SHOW {}").format(sql.Identifier(name)))[0])
@@ -645,6 +688,7 @@ class Bench:
     changes: Path
     plan: MergePlan
     psql: str
+    launcher: Launcher
     failures: list[str] = field(default_factory=list)
     checks: int = 0
     steps: dict[str, list[Step]] = field(default_factory=lambda: {m: [] for m in METHODS})
@@ -735,7 +779,7 @@ class Bench:
         if method == TYPEDREPL:
             spec = {"source": str(self.source), "url": url, "batch_size": batch}
             spec |= {"table": SOURCE_TABLE, "mode": "full_refresh"}
-            (run,), server = self._measure(lambda: [run_child("typedrepl", spec)])
+            (run,), server = self._measure(lambda: [self.launcher.child("typedrepl", spec)])
             self.check(
                 run.result.get("rows_written") == self.args.rows,
                 f"typedrepl reports {run.result.get('rows_written')} rows written",
@@ -755,13 +799,13 @@ class Bench:
         else:
             spec = {"source": str(self.source), "url": url, "batch_size": batch}
             spec |= {"table": TARGET_TABLES[method], "late_pk": method == RAW_LATE_PK}
-            (run,), server = self._measure(lambda: [run_child("raw", spec)])
+            (run,), server = self._measure(lambda: [self.launcher.child("raw", spec)])
             step = Step(run.seconds, run.cpu_s, server, run.maxrss_mib)
         self.verify_copy(method)
         return step
 
     def _csv(self, csv: Path) -> list[ChildRun]:
-        export = run_child("export", {"source": str(self.source), "csv": str(csv)})
+        export = self.launcher.child("export", {"source": str(self.source), "csv": str(csv)})
         info = conninfo_to_dict(self.pg.url)
         env = dict(os.environ)
         password = info.pop("password", None)
@@ -769,21 +813,21 @@ class Bench:
             env["PGPASSWORD"] = str(password)
         command = f"\\copy {TARGET_TABLES[PSQL]} ({COLUMN_NAMES}) FROM '{csv}' CSV"
         argv = [self.psql, make_conninfo("", **info), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-        load = run_process([*argv, "-c", command], env=env)
+        load = self.launcher.process([*argv, "-c", command], env=env)
         return [export, load]
 
     def restore(self) -> None:
         """The full table loaded by typedrepl, vacuumed: the state a merge starts from."""
         self.pg.drop_bench_tables()
         spec = {"source": str(self.source), "url": self.pg.url, "batch_size": self.args.batch_size}
-        run_child("typedrepl", spec | {"table": SOURCE_TABLE, "mode": "full_refresh"})
+        self.launcher.child("typedrepl", spec | {"table": SOURCE_TABLE, "mode": "full_refresh"})
         self.pg.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(SOURCE_TABLE)))
         self.pg.checkpoint()
 
     def run_merge(self) -> Step:
         spec = {"source": str(self.changes), "url": self.pg.url, "batch_size": self.args.batch_size}
         spec |= {"table": CHANGES_TABLE, "mode": "merge", "destination_table": SOURCE_TABLE}
-        (run,), server = self._measure(lambda: [run_child("typedrepl", spec)])
+        (run,), server = self._measure(lambda: [self.launcher.child("typedrepl", spec)])
         self.verify_merge(run)
         return Step(run.seconds, run.cpu_s, server, run.maxrss_mib)
 
@@ -865,6 +909,10 @@ def print_copy_table(bench: Bench) -> dict[str, float]:
             f"  psql \\copy = DuckDB COPY TO csv {export:.2f} s + psql \\copy load {load:.2f} s "
             "(medians); its RSS is the larger of the two processes'"
         )
+    print(
+        "  client CPU: user+sys of the method's processes, start-up and imports included; "
+        "server CPU: all PostgreSQL server processes during the step"
+    )
     return medians
 
 
@@ -1046,20 +1094,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"typedrepl copy benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"command:  {command}")
     psql = find_psql()
-    with (
-        tempfile.TemporaryDirectory(prefix="typedrepl-bench-") as tmp,
-        bench_database(args.postgres_url) as (url, where),
-    ):
-        workdir = Path(tmp)
-        pg = Postgres(url)
-        try:
-            print_environment(pg, psql, where)
-            return run(args, workdir, pg, psql, started)
-        finally:
-            pg.close()
+    launcher = Launcher()  # first, while this process is small
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="typedrepl-bench-") as tmp,
+            bench_database(args.postgres_url) as (url, where),
+        ):
+            pg = Postgres(url)
+            try:
+                print_environment(pg, psql, where)
+                return run(args, Path(tmp), pg, psql, launcher, started)
+            finally:
+                pg.close()
+    finally:
+        launcher.close()
 
 
-def run(args: argparse.Namespace, workdir: Path, pg: Postgres, psql: str, started: float) -> int:
+def run(
+    args: argparse.Namespace,
+    workdir: Path,
+    pg: Postgres,
+    psql: str,
+    launcher: Launcher,
+    started: float,
+) -> int:
     plan = MergePlan(args.rows, args.merge_rows)
     source, changes = workdir / "source.duckdb", workdir / "changes.duckdb"
     seconds = generate_data(source, changes, plan)
@@ -1069,7 +1127,7 @@ def run(args: argparse.Namespace, workdir: Path, pg: Postgres, psql: str, starte
         f"changes ({plan.updates:,} updates, {plan.inserts:,} new ids), generated by DuckDB in "
         f"{seconds:.1f} s; source file {source.stat().st_size / MIB:.0f} MiB"
     )
-    bench = Bench(args, workdir, pg, source, changes, plan, psql)
+    bench = Bench(args, workdir, pg, source, changes, plan, psql, launcher)
     bench.source_fingerprint = duckdb_fingerprint(f"db0.{SOURCE_TABLE}", source)
     bench.merge_fingerprint = duckdb_fingerprint(EXPECTED_MERGE, source, changes)
 
@@ -1084,7 +1142,7 @@ def run(args: argparse.Namespace, workdir: Path, pg: Postgres, psql: str, starte
                 f"  rep {rep + 1} {method:<14} {step.seconds:7.2f} s "
                 f"{_rate(args.rows, step.seconds):>11,.0f} rows/s{extra}; client CPU "
                 f"{step.client_cpu_s:.1f} s, server CPU {_opt(step.server_cpu_s)} s, "
-                f"RSS {step.rss_mib:.0f} MiB",
+                f"RSS {step.rss_mib:.0f} MiB; load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
 
@@ -1101,7 +1159,7 @@ def run(args: argparse.Namespace, workdir: Path, pg: Postgres, psql: str, starte
             f"  rep {rep + 1} merge {step.seconds:7.2f} s "
             f"{_rate(plan.merge_rows, step.seconds):>11,.0f} rows/s; client CPU "
             f"{step.client_cpu_s:.1f} s, server CPU {_opt(step.server_cpu_s)} s, "
-            f"RSS {step.rss_mib:.0f} MiB",
+            f"RSS {step.rss_mib:.0f} MiB; load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     pg.drop_bench_tables()

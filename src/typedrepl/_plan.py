@@ -131,6 +131,11 @@ class TablePlan:
         return "; ".join(parts)
 
 
+_WAY_OUT = (
+    "cast the column to a supported type in a source view, or leave it out with exclude_columns"
+)
+
+
 def _select(table: Table, source: Sequence[SourceColumn]) -> tuple[SourceColumn, ...]:
     by_name = {c.name: c for c in source}
     wanted = table.columns if table.columns is not None else tuple(c.name for c in source)
@@ -182,12 +187,30 @@ def decide(
         selected = _select(table, source_columns)
     except EngineError as exc:
         return attrs.evolve(base, error=str(exc).removeprefix(f"table {table.name!r}: "))
+    if table.target_name == STATE_TABLE:
+        return attrs.evolve(
+            base,
+            error=f"the destination table name {STATE_TABLE!r} is reserved for typedrepl's "
+            "cursor state; set destination_table to another name",
+        )
+    limit = destination.max_identifier_bytes
+    if limit is not None:
+        long_names = [c.name for c in selected if len(c.name.encode()) > limit]
+        if long_names:
+            return attrs.evolve(
+                base,
+                error=f"column name(s) {', '.join(map(repr, long_names))} are longer than "
+                f"{limit} bytes, which the destination would silently truncate; rename them "
+                "in a source view, or leave them out with exclude_columns",
+                error_column=long_names[0],
+            )
     columns: list[PlannedColumn] = []
     for col in selected:
         if col.logical is None:
             return attrs.evolve(
                 base,
-                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: {col.problem}",
+                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
+                f"{col.problem}; {_WAY_OUT}",
                 error_column=col.name,
             )
         try:
@@ -195,7 +218,8 @@ def decide(
         except UnsupportedTypeError as exc:
             return attrs.evolve(
                 base,
-                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: {exc}",
+                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
+                f"{exc}; {_WAY_OUT}",
                 error_column=col.name,
             )
         columns.append(PlannedColumn(col.name, col.native_type, col.logical, dest_type))

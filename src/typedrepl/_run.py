@@ -247,6 +247,7 @@ def _explain(
 ) -> EngineError:
     """The rejection, naming the row's key when the source can find it."""
     message = str(exc)
+    native = next((c.native_type for c in read.columns if c.name == exc.column), None)
     if exc.nul and exc.column is not None:
         message = (
             "text holding a NUL character (\\x00) cannot be stored in PostgreSQL "
@@ -258,4 +259,14 @@ def _explain(
             key = None
         if key is not None:
             message += f"; first such row: {key}"
+        message += (
+            "; remove the character in a source view (replace(column, chr(0), '')), "
+            "or leave the column out with exclude_columns"
+        )
+    else:
+        message = f"{message} (the destination was not changed)"
+        if "exclude_columns" not in message:
+            message += "; cast or filter the column in a source view, or leave it out with exclude_columns"
+    if native is not None:
+        message += f" [source type {native}]"
     return EngineError(message, table=table.name, column=exc.column)

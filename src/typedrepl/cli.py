@@ -1,4 +1,4 @@
-"""The ``typedrepl`` command: ``validate``, ``plan`` and ``run`` a replication file."""
+"""The ``typedrepl`` command: ``validate``, ``plan``, ``run`` and ``check`` a replication file."""
 
 from __future__ import annotations
 
@@ -214,6 +214,54 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+DEFAULT_CHECK_EXAMPLES = 100
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Run typedrepl.testing's checks on a file: exit 0, 1 (a check failed) or 2 (config)."""
+    try:
+        from typedrepl import testing
+    except ImportError as exc:  # hypothesis is an optional dependency
+        print(
+            f"error: typedrepl check needs hypothesis ({exc}): pip install 'typedrepl[testing]'",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    from typedrepl._checks import ChecksFailed, infer_table_type, load_object, translator_from
+    from typedrepl._translator import Translator
+
+    translator: Translator[Table] | None = None
+    try:
+        if args.translator is not None:
+            translator = translator_from(load_object(args.translator), args.translator)
+        if args.table_type is not None:
+            table_type = load_object(args.table_type)
+            if not (isinstance(table_type, type) and issubclass(table_type, Table)):
+                msg = f"{args.table_type} is not a subclass of typedrepl.Table"
+                raise ValueError(msg)
+        else:
+            table_type = infer_table_type(translator)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        replication = load_replication(args.file, table_type=table_type)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        summary = testing.assert_replication_ok(
+            replication, translator, max_examples=args.examples, derandomize=True
+        )
+    except ChecksFailed as exc:
+        for failure in exc.failures:
+            print(f"error: {args.file}: {failure}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.file}: ok: {summary}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="typedrepl", description=__doc__)
@@ -249,6 +297,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--table", action="append", metavar="NAME", help="plan only this table (repeatable)"
     )
     plan.set_defaults(handler=_plan)
+
+    check = commands.add_parser(
+        "check",
+        help="check the translator, YAML round trip and asset selection; no database needed; "
+        "exit 1 with a minimal failing example, 2 on config errors",
+    )
+    check.add_argument("file")
+    check.add_argument(
+        "--translator",
+        metavar="MODULE:ATTR",
+        help="your translator: an instance, or a class to instantiate without arguments "
+        "(imported with the working directory on sys.path; default: ReplicationTranslator)",
+    )
+    check.add_argument(
+        "--table-type",
+        metavar="MODULE:ATTR",
+        help="your Table subclass to load the file with (default: the translator's)",
+    )
+    check.add_argument(
+        "--examples",
+        type=_positive,
+        default=DEFAULT_CHECK_EXAMPLES,
+        metavar="N",
+        help=f"subsets of the tables to check the translator on (default {DEFAULT_CHECK_EXAMPLES})",
+    )
+    check.set_defaults(handler=_check)
     return parser
 
 

@@ -16,14 +16,25 @@ checks, and dumps and loads back equal::
 
 Names are adversarial on purpose: SQL keywords, quotes, spaces, dots, mixed case,
 unicode letters and emoji, YAML look-alikes (``yes``, ``null``, ``1e3``), ``$`` signs.
+
+The checks (``assert_*``) run such properties for you and fail with an
+``AssertionError`` naming a minimal counterexample; they import Dagster when they run::
+
+    from typedrepl.testing import assert_translator_consistent, replications
+
+    def test_my_translator() -> None:
+        assert_translator_consistent(MyTranslator(), replications=replications())
+
+``typedrepl check FILE`` runs them on a replication file (no database needed).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import unicodedata
-from collections.abc import Sequence
-from typing import Final, TypeVar, overload
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final, TypeVar, overload
 from urllib.parse import quote
 
 import attrs
@@ -40,6 +51,9 @@ from typedrepl._models import (
     TableMeta,
 )
 
+if TYPE_CHECKING:
+    from typedrepl._translator import ReplicationTranslator, Translator
+
 __all__ = [
     "POSTGRES_MAX_IDENTIFIER_BYTES",
     "SQL_KEYWORDS",
@@ -49,9 +63,17 @@ __all__ = [
     "replications",
     "subsets",
     "tables",
+    "translators",
+    # checks
+    "CheckSummary",
+    "assert_keys_match_dry_run",
+    "assert_replication_ok",
+    "assert_roundtrip",
+    "assert_translator_consistent",
 ]
 
 TableT = TypeVar("TableT", bound=Table)
+TranslatorT = TypeVar("TranslatorT")
 
 POSTGRES_MAX_IDENTIFIER_BYTES: Final = 63
 """PostgreSQL's identifier limit, in UTF-8 bytes (longer names are truncated silently)."""
@@ -445,4 +467,297 @@ def subsets(
     names: Sequence[str] = [t.name for t in replication.tables]
     return st.lists(st.sampled_from(names), min_size=min_size, max_size=max_size, unique=True).map(
         tuple
+    )
+
+
+# --------------------------------------------------------------------------- translators
+
+_KIND_NAMES: Final = ("duckdb", "postgres", "sql", "python", "table", "warehouse")
+
+
+@functools.cache
+def _translator_fields() -> dict[str, st.SearchStrategy[object]]:
+    """Strategies for :class:`~typedrepl.ReplicationTranslator`'s settings, Dagster-valid."""
+    plain = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+    segment = plain | identifiers(max_bytes=16)
+    tag_key = st.from_regex(r"[a-z][a-z0-9_.-]{0,12}", fullmatch=True)
+    tag_value = st.from_regex(r"[A-Za-z0-9_.-]{0,20}", fullmatch=True)
+    owner = st.one_of(
+        st.from_regex(r"[a-z]{1,8}@example\.com", fullmatch=True),
+        st.from_regex(r"team:[a-z][a-z_]{0,8}", fullmatch=True),
+    )
+    return {
+        "key_prefix": st.lists(segment, max_size=3).map(tuple),
+        "group_name": st.none() | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True),
+        "kinds": st.none() | st.frozensets(st.sampled_from(_KIND_NAMES), max_size=3),
+        "tags": st.dictionaries(tag_key, tag_value, max_size=3),
+        "owners": st.lists(owner, max_size=2, unique=True).map(tuple),
+    }
+
+
+@overload
+def translators() -> st.SearchStrategy[ReplicationTranslator[Table]]: ...
+
+
+@overload
+def translators(
+    translator_type: Callable[..., TranslatorT], /, **field_strategies: st.SearchStrategy[object]
+) -> st.SearchStrategy[TranslatorT]: ...
+
+
+def translators(
+    translator_type: Callable[..., object] | None = None,
+    /,
+    **field_strategies: st.SearchStrategy[object],
+) -> st.SearchStrategy[object]:
+    """Translators with every setting drawn: key prefixes, groups, kinds, tags, owners.
+
+    Key prefixes have zero to three parts, as awkward as table names (``select``,
+    ``a b``, emoji); groups, tags, kinds and owners are values Dagster accepts.
+
+    Args:
+        translator_type: :class:`~typedrepl.ReplicationTranslator` (the default) or your
+            ``attrs`` subclass of it; the settings it has are drawn. Any other callable
+            receives only ``field_strategies``.
+        **field_strategies: a strategy per keyword argument, replacing the default one
+            (``key_prefix=st.just(("raw",))``) or filling a field your subclass adds.
+
+    Returns:
+        A strategy of translators (``translator_type`` instances).
+
+    Example::
+
+        from hypothesis import strategies as st
+        from typedrepl.testing import assert_translator_consistent, replications, translators
+
+        def test_every_prefix_and_group() -> None:
+            assert_translator_consistent(
+                translators(MyTranslator, region=st.sampled_from(["eu", "us"])),
+                replications=replications(),
+            )
+    """
+    import attrs as _attrs
+
+    from typedrepl._translator import ReplicationTranslator
+
+    target: Callable[..., object] = (
+        ReplicationTranslator[Table] if translator_type is None else translator_type
+    )
+    defaults = _translator_fields()
+    owner = ReplicationTranslator if translator_type is None else translator_type
+    names = (
+        {f.name for f in _attrs.fields(owner)}
+        if isinstance(owner, type) and _attrs.has(owner)
+        else set()
+    )
+    drawn = {k: v for k, v in defaults.items() if k in names}
+    return st.builds(target, **{**drawn, **field_strategies})
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@attrs.frozen(kw_only=True)
+class CheckSummary:
+    """What :func:`assert_replication_ok` checked, when every check passed."""
+
+    tables: int
+    """The replication's tables."""
+    asset_keys: int
+    """Their distinct asset keys (one per table)."""
+    translator: str
+    """The translator's class name."""
+    examples: int
+    """The generated subsets the translator was checked on."""
+
+    def __str__(self) -> str:
+        plural = "s" if self.tables != 1 else ""
+        return (
+            f"{self.tables} table{plural} -> {self.asset_keys} distinct asset keys "
+            f"(translator {self.translator}); consistent on the replication and "
+            f"{self.examples} generated subsets; YAML round trip equal; a dry run "
+            "materializes exactly the selected keys"
+        )
+
+
+def assert_translator_consistent(
+    translator: Translator[TableT] | st.SearchStrategy[Translator[TableT]] | None,
+    replications: st.SearchStrategy[Replication[TableT]]
+    | Replication[TableT]
+    | Sequence[Replication[TableT]],
+    *,
+    max_examples: int = 100,
+    derandomize: bool = False,
+    shrink_seconds: float = 3.0,
+) -> None:
+    """Check that a translator gives every table its own, stable, usable asset key.
+
+    On each replication (drawn from a strategy, or the ones given and subsets of their
+    tables), the translator must:
+
+    - give valid specs: ``get_asset_spec`` returns an ``AssetSpec`` whose key and deps
+      have at least one part and no empty part, and ``build_replication_specs`` accepts
+      the specs (no collision, no dependency cycle);
+    - be deterministic: asked twice, it gives equal specs; ``get_asset_key`` agrees
+      with ``get_asset_spec().key``;
+    - keep its ``key_prefix`` (for a translator that has one) on every key that the
+      table's ``meta.asset_key`` does not set;
+    - give distinct tables distinct keys. A generated replication may gain a look-alike
+      table (``Users`` next to ``users``, ``a b`` next to ``a_b``): PostgreSQL tells
+      such tables apart, so their assets must differ too;
+    - give a table the same key whatever other tables the replication declares;
+    - round-trip every selection: selecting the keys of some tables makes the resource
+      run exactly those tables and report exactly those keys (the code path
+      :class:`~typedrepl.ReplicationResource` uses, and the graph form's op outputs).
+
+    Generated replications whose own ``meta`` is contradictory (two tables asking for
+    one ``meta.asset_key``, ``meta.deps`` in a cycle) are skipped: that is a config
+    mistake, which checking a concrete replication reports.
+
+    Args:
+        translator: the translator, a strategy of translators (see :func:`translators`),
+            or ``None`` for :class:`~typedrepl.ReplicationTranslator`.
+        replications: a strategy of replications (see :func:`replications`), a
+            replication, or a sequence of replications.
+        max_examples: how many examples hypothesis runs (per concrete replication).
+        derandomize: draw the same examples on every run (for reproducible CI).
+        shrink_seconds: how long hypothesis may shrink a failing example; the check then
+            simplifies it further itself (fewer tables, fields back to their defaults).
+
+    Raises:
+        AssertionError: naming a minimal failing example: the tables and keys involved.
+        ValueError: ``max_examples`` is less than 1, or the sequence is empty.
+
+    Example::
+
+        from typedrepl.testing import assert_translator_consistent, replications, tables
+
+        def test_my_translator() -> None:
+            assert_translator_consistent(MyTranslator(), replications=replications())
+
+        def test_my_translator_on_my_tables() -> None:
+            my_replications = replications(tables(MyTable, domain=st.sampled_from(["crm"])))
+            assert_translator_consistent(MyTranslator(), replications=my_replications)
+    """
+    from typedrepl._checks import check_translator
+
+    check_translator(
+        translator,
+        replications,
+        max_examples=max_examples,
+        derandomize=derandomize,
+        shrink_seconds=shrink_seconds,
+    )
+
+
+def assert_roundtrip(
+    replication: Replication[TableT], *, table_type: type[TableT] | None = None
+) -> None:
+    """Check that ``load_replication(dump_replication(replication))`` equals ``replication``.
+
+    The dump is loaded with an empty environment (a ``$`` must survive as it is).
+
+    Args:
+        replication: the replication.
+        table_type: the table model to load with (default: the type of its tables).
+
+    Raises:
+        AssertionError: listing each field that differs after the round trip
+            (``tables[2] ('users').primary_key: ...``) and the YAML diff, or the load
+            errors; passwords are masked.
+        TypeError: the tables are of several types and ``table_type`` is not given.
+
+    Example::
+
+        from hypothesis import given
+        from typedrepl.testing import assert_roundtrip, replications, tables
+
+        @given(replications(tables(MyTable)))
+        def test_my_tables_round_trip(replication: Replication[MyTable]) -> None:
+            assert_roundtrip(replication)
+    """
+    from typedrepl._checks import check_roundtrip
+
+    check_roundtrip(replication, table_type)
+
+
+def assert_keys_match_dry_run(
+    source: str | os.PathLike[str] | Replication[TableT],
+    translator: Translator[TableT] | None = None,
+    *,
+    table_type: type[TableT] | None = None,
+) -> None:
+    """Check a replication's declared asset keys against a dry run of the resource's selection.
+
+    Builds both asset forms (``@replication_assets`` and ``replication_graph_assets``),
+    checks their keys and op outputs are the declared ones, then maps selections (every
+    table, each table alone, every table but one) from keys to the tables the resource
+    would run and back to the keys it would report. No database is touched.
+
+    Args:
+        source: a replication file's path, or a replication.
+        translator: the translator (default :class:`~typedrepl.ReplicationTranslator`).
+        table_type: the table model to load a file with (default: the one the
+            translator is written for, else :class:`~typedrepl.Table`).
+
+    Raises:
+        AssertionError: the assets cannot be declared, Dagster rejects them, or a
+            selection would run other tables than those selected.
+        ConfigError: the file is not a valid replication.
+
+    Example::
+
+        from typedrepl.testing import assert_keys_match_dry_run
+
+        def test_replication_file() -> None:
+            assert_keys_match_dry_run("replication.yaml", MyTranslator())
+    """
+    from typedrepl._checks import _as_replication, check_dry_run
+
+    check_dry_run(_as_replication(source, translator, table_type), translator)
+
+
+def assert_replication_ok(
+    source: str | os.PathLike[str] | Replication[TableT],
+    translator: Translator[TableT] | None = None,
+    *,
+    table_type: type[TableT] | None = None,
+    max_examples: int = 100,
+    derandomize: bool = False,
+) -> CheckSummary:
+    """Run every check on a replication file (what ``typedrepl check FILE`` runs).
+
+    :func:`assert_translator_consistent` on the replication and generated subsets of
+    its tables, :func:`assert_roundtrip`, and :func:`assert_keys_match_dry_run`.
+
+    Args:
+        source: a replication file's path, or a replication.
+        translator: the translator (default :class:`~typedrepl.ReplicationTranslator`).
+        table_type: the table model to load a file with (default: the one the
+            translator is written for, else :class:`~typedrepl.Table`).
+        max_examples: how many subsets of the tables hypothesis draws.
+        derandomize: draw the same subsets on every run.
+
+    Returns:
+        What was checked; ``str()`` of it is a one-line summary.
+
+    Raises:
+        AssertionError: the report of every check that failed.
+        ConfigError: the file is not a valid replication.
+
+    Example::
+
+        from typedrepl.testing import assert_replication_ok
+
+        def test_replication_file() -> None:
+            assert_replication_ok("replication.yaml", MyTranslator())
+    """
+    from typedrepl._checks import check_replication
+
+    return check_replication(
+        source,
+        translator,
+        table_type=table_type,
+        max_examples=max_examples,
+        derandomize=derandomize,
     )

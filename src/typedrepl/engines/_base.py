@@ -146,6 +146,8 @@ class DestinationEngine(Protocol):
     """Writes tables into one database, one transaction per table."""
 
     default_schema: str
+    max_identifier_bytes: int | None
+    """The longest name the destination keeps (``None``: no limit)."""
 
     def type_name(self, logical: LogicalType) -> str:
         """The destination's spelling of a type (``UnsupportedTypeError`` if it has none)."""

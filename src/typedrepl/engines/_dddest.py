@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import duckdb
@@ -24,7 +25,7 @@ from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
 from typedrepl._types import Kind, LogicalType, duckdb_type
 from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
 from typedrepl.engines._ddconn import compose, open_duckdb, qualified, quote_duckdb, type_sql
-from typedrepl.engines._errors import driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBDestination"]
@@ -50,10 +51,30 @@ def _insert_expression(col: PlannedColumn) -> str:
     return ref
 
 
+_WIDE_RANGES: dict[Kind, tuple[int, int]] = {
+    Kind.INT16: (-(2**127), 2**127 - 1),
+    Kind.UINT16: (0, 2**128 - 1),
+}
+"""128-bit integers travel as text: their range is checked before DuckDB casts them."""
+
+
+def _check_range(array: pa.Array[Any], col: PlannedColumn, before: int) -> None:
+    low, high = _WIDE_RANGES[col.logical.kind]
+    for index, text in enumerate(array.to_pylist()):
+        if text is not None and not low <= int(str(text)) <= high:
+            raise RejectedValueError(
+                f"the value {text} at row {before + index + 1} of the load does not fit "
+                f"DuckDB {col.destination_type} ({low} to {high}); cast the column to text in a "
+                "source view, or leave it out with exclude_columns",
+                column=col.name,
+            )
+
+
 class DuckDBDestination:
     """Loads tables into a DuckDB file."""
 
     default_schema = "main"
+    max_identifier_bytes: int | None = None
 
     def __init__(self, connection: Connection, *, log: logging.Logger, read_only: bool) -> None:
         self._secrets = connection.secrets
@@ -153,7 +174,10 @@ class DuckDBDestination:
         for statement in statements[: at - 1]:
             self._exec(statement, doing="load failed")
         written = 0
+        wide = [(i, c) for i, c in enumerate(plan.columns) if c.logical.kind in _WIDE_RANGES]
         for batch in batches:
+            for index, col in wide:
+                _check_range(batch.column(index), col, written)
             con.register(_BATCH_VIEW, batch)
             try:
                 self._exec(insert, doing="load failed")

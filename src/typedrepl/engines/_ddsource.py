@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Generator
 
 import duckdb
@@ -27,10 +28,28 @@ from typedrepl.engines._ddconn import (
     quote_duckdb,
     type_sql,
 )
-from typedrepl.engines._errors import driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBSource"]
+
+_INTERVAL_MAX_MICROS = (2**63 - 1) // 1000
+_INTERVAL_MARK = "typedrepl: interval too long in column["
+_INTERVAL_REFUSED = re.compile(re.escape(_INTERVAL_MARK) + r"(\d+)\]")
+
+
+def _read_error(exc: Exception, read: ReadSpec, secrets: tuple[str, ...]) -> EngineError:
+    """The error of a failed read; an interval refused by the query names its column."""
+    match = _INTERVAL_REFUSED.search(str(exc))
+    if match is not None:
+        name = read.columns[int(match[1])].name
+        return RejectedValueError(
+            "an INTERVAL whose hours, minutes and seconds add up to more than 2562047 hours "
+            "(2^63 nanoseconds) cannot be copied exactly; move the excess into days in a "
+            "source view, or leave the column out with exclude_columns",
+            column=name,
+        )
+    return driver_error(exc, secrets, doing="cannot read the source table")
 
 
 class DuckDBSource:
@@ -153,7 +172,8 @@ class DuckDBSource:
         query = compose(
             "SELECT {exprs} FROM {table} WHERE {where}",
             exprs=", ".join(
-                f"{self._expression(c)} AS {quote_duckdb(c.name)}" for c in read.columns
+                f"{self._expression(c, i)} AS {quote_duckdb(c.name)}"
+                for i, c in enumerate(read.columns)
             ),
             table=self._table(read),
             where=where,
@@ -164,7 +184,7 @@ class DuckDBSource:
                 self._con.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT}'")
             reader = self._con.sql(query, params=params).to_arrow_reader(batch_size)
         except duckdb.Error as exc:
-            raise driver_error(exc, self._secrets, doing="cannot read the source table") from None
+            raise _read_error(exc, read, self._secrets) from None
         try:
             while True:
                 try:
@@ -172,9 +192,7 @@ class DuckDBSource:
                 except StopIteration:
                     break
                 except (duckdb.Error, pa.ArrowException) as exc:
-                    raise driver_error(
-                        exc, self._secrets, doing="cannot read the source table"
-                    ) from None
+                    raise _read_error(exc, read, self._secrets) from None
                 if batch.schema != schema:
                     batch = batch.cast(schema)
                 yield batch
@@ -221,11 +239,22 @@ class DuckDBSource:
                 self._log.debug("ending the read failed", exc_info=True)
 
     @staticmethod
-    def _expression(col: SourceColumn) -> str:
+    def _expression(col: SourceColumn, index: int) -> str:
         assert col.logical is not None
         ref = quote_duckdb(col.name)
         kind = col.logical.kind
         native = col.native_type.upper()
+        if kind is Kind.INTERVAL:
+            # DuckDB exports an interval's time part as 64-bit nanoseconds: beyond
+            # ±2^63 ns (about 2562047 hours) it would silently wrap around.
+            time_part = (
+                f"epoch_us({ref} - to_months(datepart('year', {ref}) * 12 "
+                f"+ datepart('month', {ref})) - to_days(datepart('day', {ref})))"
+            )
+            return (
+                f"CASE WHEN abs({time_part}) > {_INTERVAL_MAX_MICROS} "
+                f"THEN error('{_INTERVAL_MARK}{index}]') ELSE {ref} END"
+            )
         if kind is Kind.UUID:
             return f"unhex(replace(CAST({ref} AS VARCHAR), '-', ''))"
         if kind in (Kind.INT16, Kind.UINT16):

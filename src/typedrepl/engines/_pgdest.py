@@ -81,6 +81,7 @@ class PostgresDestination:
     """Loads tables into a PostgreSQL database."""
 
     default_schema = "public"
+    max_identifier_bytes: int | None = _MAX_IDENTIFIER_BYTES
 
     def __init__(self, connection: Connection, *, log: logging.Logger, read_only: bool) -> None:
         self._secrets = connection.secrets
@@ -261,7 +262,7 @@ class PostgresDestination:
                     sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
                         target,
                         sql.Identifier(self._stage + "_pkey"),
-                        sql.Identifier(_truncate(plan.name, _MAX_IDENTIFIER_BYTES - 5) + "_pkey"),
+                        sql.Identifier(self._free_key_name(plan)),
                     )
                 )
         else:
@@ -359,7 +360,15 @@ class PostgresDestination:
         batches: Iterable[pa.RecordBatch],
         on_rows: Callable[[int], None],
     ) -> int:
-        encoder = CopyEncoder([(c.name, c.logical) for c in plan.columns])
+        # A DuckDB JSON value is any text: jsonb would keep only the last of duplicate keys.
+        unique_keys = frozenset(
+            c.name
+            for c in plan.columns
+            if c.logical.kind is Kind.JSON and c.source_type.upper() == "JSON"
+        )
+        encoder = CopyEncoder(
+            [(c.name, c.logical) for c in plan.columns], json_unique_keys=unique_keys
+        )
         written = 0
         with self._conn.cursor() as cur, cur.copy(statement) as copy:
             copy.write(encoder.header())
@@ -367,7 +376,7 @@ class PostgresDestination:
                 try:
                     data = encoder.encode(batch)
                 except WireValueError as exc:
-                    raise RejectedValueError(str(exc), column=exc.column) from None
+                    raise RejectedValueError(str(exc), column=exc.column, row=exc.row) from None
                 except ValueError as exc:  # pgpq
                     raise EngineError(f"cannot encode a batch for PostgreSQL: {exc}") from None
                 for chunk in data:
@@ -383,6 +392,30 @@ class PostgresDestination:
         # Without parameters psycopg reads no placeholders: a '%' in a quoted name is safe.
         row = self._conn.execute(query, params or None).fetchone()
         return None if row is None else row[0]
+
+    def _free_key_name(self, plan: TablePlan) -> str:
+        """A name for the primary key index that no other relation of the schema has.
+
+        ``<table>_pkey`` as PostgreSQL names it, else ``<table>_pkey1``, ``2``...: two
+        long table names sharing their first 58 bytes would otherwise collide. The
+        target's own index does not count (it is dropped with the old table).
+        """
+        try:
+            target = self._table_oid(plan.schema, plan.name) if not plan.create else None
+            for n in range(1000):
+                suffix = "_pkey" + (str(n) if n else "")
+                name = _truncate(plan.name, _MAX_IDENTIFIER_BYTES - len(suffix)) + suffix
+                taken = self._one(
+                    "SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
+                    "WHERE s.nspname = %s AND c.relname = %s AND c.oid NOT IN "
+                    "(SELECT indexrelid FROM pg_index WHERE indrelid = %s)",
+                    (plan.schema, name, target or 0),
+                )
+                if not taken:
+                    return name
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot name the primary key") from None
+        raise EngineError(f"no free name for the primary key of {plan.schema}.{plan.name}")
 
     def _table_oid(self, schema: str, table: str) -> int | None:
         oid = self._one(
@@ -417,6 +450,11 @@ class PostgresDestination:
             message += f" at row {row} of the load"
         if diag.sqlstate == "23505" and plan.mode is LoadMode.FULL_REFRESH:
             message += "; the source has duplicate primary keys"
+        if diag.sqlstate == "2BP01" and plan.mode is LoadMode.FULL_REFRESH:
+            message += (
+                "; full_refresh replaces the table, which other objects depend on: drop them "
+                "first, or load with mode merge (the destination was not changed)"
+            )
         base = driver_error(Exception(message), self._secrets, doing="load failed")
         nul = diag.sqlstate == "22021" and "0x00" in (diag.message_primary or "")
         if column is not None:

@@ -29,7 +29,7 @@ from typedrepl.engines._arrow import (
 )
 from typedrepl.engines._errors import RejectedValueError
 
-__all__ = ["register_loaders", "rows_to_batch"]
+__all__ = ["BeyondDuckDB", "register_loaders", "rows_to_batch"]
 
 _PG_EPOCH_US = 946_684_800_000_000
 _PG_EPOCH_DAYS = 10_957
@@ -40,16 +40,30 @@ _I = struct.Struct(">i")
 _INTERVAL = struct.Struct(">qii")
 
 
+class BeyondDuckDB:
+    """A PostgreSQL timestamp after DuckDB's last one (294247-01-10 04:00:54.775806).
+
+    DuckDB's next value would be its ``infinity``: the loader returns this marker
+    instead, and building the batch fails with an error naming the column.
+    """
+
+    def __init__(self, micros_since_2000: int) -> None:
+        self.micros = micros_since_2000
+
+
 class _TimestampLoader(Loader):
     format = Format.BINARY
 
-    def load(self, data: Buffer) -> int:
+    def load(self, data: Buffer) -> int | BeyondDuckDB:
         (value,) = _Q.unpack(data)
         if value == _INT64_MAX:
             return TIMESTAMP_INFINITY
         if value == _INT64_MIN:
             return TIMESTAMP_NEG_INFINITY
-        return int(value) + _PG_EPOCH_US
+        micros = int(value) + _PG_EPOCH_US
+        if micros >= TIMESTAMP_INFINITY:
+            return BeyondDuckDB(int(value))
+        return micros
 
 
 class _DateLoader(Loader):
@@ -130,11 +144,45 @@ def _column(values: list[object], name: str, logical: LogicalType) -> pa.Array[A
     try:
         array = pa.array(values, type=storage)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise RejectedValueError(
-            f"cannot convert the value(s) to {logical}: {exc}", column=name
-        ) from None
+        raise _conversion_error(values, name, logical, exc) from None
     target = arrow_type(logical)
     return array if storage == target else array.view(target)
+
+
+def _conversion_error(
+    values: list[object], name: str, logical: LogicalType, exc: Exception
+) -> RejectedValueError:
+    """The error for values Arrow refused, saying which value and why when known."""
+    for index, value in enumerate(values):
+        beyond = _find_beyond(value)
+        if beyond is not None:
+            return RejectedValueError(
+                f"a timestamp after 294247-01-10 04:00:54.775806 (DuckDB's last; "
+                f"{beyond.micros} microseconds from 2000-01-01) at row {index + 1} of the "
+                "batch cannot be stored in DuckDB (its next value is infinity); filter or cast "
+                "the column in a source view, or leave it out with exclude_columns",
+                column=name,
+            )
+        if isinstance(value, list) and any(isinstance(v, list) for v in value):
+            return RejectedValueError(
+                f"a multi-dimensional array at row {index + 1} of the batch cannot be stored "
+                f"as a DuckDB {logical} list; select to_jsonb(column) in a source view to copy "
+                "it as JSON, or leave it out with exclude_columns",
+                column=name,
+            )
+    return RejectedValueError(
+        f"cannot convert the value(s) to {logical}: {exc}; cast the column in a source view "
+        "or leave it out with exclude_columns",
+        column=name,
+    )
+
+
+def _find_beyond(value: object) -> BeyondDuckDB | None:
+    if isinstance(value, BeyondDuckDB):
+        return value
+    if isinstance(value, list):
+        return next((v for v in value if isinstance(v, BeyondDuckDB)), None)
+    return None
 
 
 def rows_to_batch(

@@ -17,7 +17,7 @@ from psycopg import sql
 from typedrepl._models import Connection
 from typedrepl._types import Kind, LogicalType, UnsupportedTypeError, from_postgres
 from typedrepl.engines._base import ReadSpec, SourceColumn
-from typedrepl.engines._errors import driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error
 from typedrepl.engines._pgconn import connect
 from typedrepl.engines._pgread import register_loaders, rows_to_batch
 from typedrepl.errors import EngineError
@@ -158,10 +158,21 @@ class PostgresSource:
         for col in read.columns:
             assert col.logical is not None
             columns.append((col.name, col.logical))
-        exprs = sql.SQL(", ").join(self._expression(c) for c in read.columns)
+        # An array with another lower bound than 1, or more than one dimension, has no
+        # DuckDB list counterpart: a flag per list column says so (psycopg drops the bounds).
+        lists = [c.name for c in read.columns if c.logical is not None and c.logical.kind is Kind.LIST]
+        flags = [
+            sql.SQL("coalesce(array_ndims({0}) > 1 OR array_lower({0}, 1) <> 1, false)").format(
+                sql.Identifier(name)
+            )
+            for name in lists
+        ]
+        exprs = sql.SQL(", ").join([*(self._expression(c) for c in read.columns), *flags])
         query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
             exprs, self._table(read), self._where(read)
         )
+        width = len(columns)
+        seen = 0
         try:
             with self._conn.cursor(name="typedrepl_read", binary=True) as cur:
                 cur.itersize = batch_size
@@ -170,6 +181,17 @@ class PostgresSource:
                     rows = cur.fetchmany(batch_size)
                     if not rows:
                         break
+                    for index, name in enumerate(lists):
+                        bad = next((i for i, r in enumerate(rows) if r[width + index]), None)
+                        if bad is not None:
+                            raise RejectedValueError(
+                                f"the array at row {seen + bad + 1} of the load has more than one "
+                                "dimension or a lower bound other than 1, which a DuckDB list "
+                                "cannot keep; select to_jsonb(column) in a source view to copy "
+                                "it as JSON, or leave it out with exclude_columns",
+                                column=name,
+                            )
+                    seen += len(rows)
                     yield rows_to_batch(rows, columns)
         except psycopg.Error as exc:
             raise self._error(exc, "cannot read the source table") from None

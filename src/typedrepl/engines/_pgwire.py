@@ -10,6 +10,7 @@ batches of dates and timestamps that hold ±infinity.
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from collections.abc import Callable, Sequence
@@ -44,14 +45,32 @@ _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _NUMERIC_NAN = struct.pack(">hhHH", 0, 0, 0xC000, 0)
 _NUMERIC_PINF = struct.pack(">hhHH", 0, 0, 0xD000, 0)
 _NUMERIC_NINF = struct.pack(">hhHH", 0, 0, 0xF000, 0)
+# PostgreSQL's ranges (its src/include/datatype/timestamp.h), since 1970 like Arrow:
+# timestamps from 4713-11-24 BC 00:00 up to (not including) 294277-01-01 00:00,
+# dates from 4713-11-24 BC up to (not including) 5874898-01-01.
+_PG_TIMESTAMP_MIN = -211_813_488_000_000_000 + _PG_EPOCH_US
+_PG_TIMESTAMP_END = 9_223_371_331_200_000_000 + _PG_EPOCH_US
+_PG_DATE_MIN = -2_451_545 + _PG_EPOCH_DAYS
+_PG_DATE_END = 2_145_031_949 + _PG_EPOCH_DAYS
+_OID_DATE = 1082
+_OID_TIMESTAMP = 1114
 
 
 class WireValueError(ValueError):
-    """A value cannot be encoded; ``column`` names its column."""
+    """A value cannot be encoded; ``column`` names its column, ``row`` its 1-based row."""
 
-    def __init__(self, message: str, column: str) -> None:
+    def __init__(self, message: str, column: str, row: int | None = None) -> None:
         super().__init__(message)
         self.column = column
+        self.row = row
+
+
+class _RowValueError(ValueError):
+    """A value of a column cannot be encoded; ``index`` is its row in the batch."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 def numeric_wire(text: str) -> bytes:
@@ -95,6 +114,11 @@ def _timestamp_wire(us: int) -> bytes:
         return struct.pack(">q", _INT64_MAX)
     if us <= TIMESTAMP_NEG_INFINITY:
         return struct.pack(">q", _INT64_MIN)
+    if not _PG_TIMESTAMP_MIN <= us < _PG_TIMESTAMP_END:
+        raise ValueError(
+            f"timestamp {_timestamp_text(us)} is outside PostgreSQL's range "
+            "(4713-11-24 BC to 294276-12-31)"
+        )
     return struct.pack(">q", us - _PG_EPOCH_US)
 
 
@@ -103,11 +127,29 @@ def _date_wire(days: int) -> bytes:
         return struct.pack(">i", _INT32_MAX)
     if days <= DATE_NEG_INFINITY:
         return struct.pack(">i", _INT32_MIN)
+    if not _PG_DATE_MIN <= days < _PG_DATE_END:
+        raise ValueError(
+            f"date {_date_text(days)} is outside PostgreSQL's range (4713-11-24 BC to 5874897-12-31)"
+        )
     return struct.pack(">i", days - _PG_EPOCH_DAYS)
 
 
+def _timestamp_text(us: int) -> str:
+    return f"{us} microseconds from 1970-01-01"
+
+
+def _date_text(days: int) -> str:
+    return f"{days} days from 1970-01-01"
+
+
 def _bytes_array(values: Sequence[object], encode: Callable[[object], bytes]) -> pa.Array[Any]:
-    return pa.array([None if v is None else encode(v) for v in values], type=pa.binary())
+    out: list[bytes | None] = []
+    for index, value in enumerate(values):
+        try:
+            out.append(None if value is None else encode(value))
+        except ValueError as exc:
+            raise _RowValueError(str(exc), index) from None
+    return pa.array(out, type=pa.binary())
 
 
 def _numeric_column(array: pa.Array[Any]) -> pa.Array[Any]:
@@ -123,23 +165,93 @@ def _interval_column(array: pa.Array[Any]) -> pa.Array[Any]:
     return _bytes_array(array.to_pylist(), encode)
 
 
-def _has_infinity(array: pa.Array[Any], storage: pa.DataType, low: int, high: int) -> bool:
-    ints = array.view(storage)
+def _needs_wire(ints: pa.Array[Any], low: int, high: int, infinity: int) -> bool:
+    """Whether any value is ``±infinity`` or outside PostgreSQL's range ``[low, high)``."""
     lo, hi = pc.min(ints).as_py(), pc.max(ints).as_py()
-    return lo is not None and hi is not None and (lo <= low or hi >= high)
+    if lo is None or hi is None:
+        return False
+    return lo <= -infinity or hi >= infinity or lo < low or hi >= high
 
 
 def _temporal_column(array: pa.Array[Any], kind: Kind) -> pa.Array[Any] | None:
-    """The wire bytes of a date/timestamp column if it holds an infinity, else ``None``."""
+    """The wire bytes of a date/timestamp column holding an infinity (or a value outside
+    PostgreSQL's range: an error naming it), else ``None`` (pgpq encodes it)."""
     if kind is Kind.DATE:
-        if not _has_infinity(array, pa.int32(), DATE_NEG_INFINITY, DATE_INFINITY):
+        if not _needs_wire(array.view(pa.int32()), _PG_DATE_MIN, _PG_DATE_END, DATE_INFINITY):
             return None
         days = array.view(pa.int32()).to_pylist()
         return _bytes_array(days, lambda v: _date_wire(int(v)))  # type: ignore[call-overload]
-    if not _has_infinity(array, pa.int64(), TIMESTAMP_NEG_INFINITY, TIMESTAMP_INFINITY):
+    if not _needs_wire(
+        array.view(pa.int64()), _PG_TIMESTAMP_MIN, _PG_TIMESTAMP_END, TIMESTAMP_INFINITY
+    ):
         return None
     micros = array.view(pa.int64()).to_pylist()
     return _bytes_array(micros, lambda v: _timestamp_wire(int(v)))  # type: ignore[call-overload]
+
+
+def _array_wire(items: Sequence[bytes | None], oid: int) -> bytes:
+    """PostgreSQL's binary encoding of a one-dimensional array (lower bound 1)."""
+    if not items:
+        return struct.pack(">iiI", 0, 0, oid)
+    has_null = any(item is None for item in items)
+    parts = [struct.pack(">iiIii", 1, int(has_null), oid, len(items), 1)]
+    for item in items:
+        if item is None:
+            parts.append(struct.pack(">i", -1))
+        else:
+            parts.append(struct.pack(">i", len(item)) + item)
+    return b"".join(parts)
+
+
+def _temporal_list_column(array: pa.Array[Any], element: Kind) -> pa.Array[Any] | None:
+    """Like :func:`_temporal_column`, for lists of dates or timestamps (pgpq cannot encode
+    their infinities)."""
+    flat = pc.list_flatten(array)
+    if element is Kind.DATE:
+        storage, low, high, oid = pa.int32(), _PG_DATE_MIN, _PG_DATE_END, _OID_DATE
+        infinity, encode = DATE_INFINITY, _date_wire
+    else:
+        storage, low, high, oid = pa.int64(), _PG_TIMESTAMP_MIN, _PG_TIMESTAMP_END, _OID_TIMESTAMP
+        infinity, encode = TIMESTAMP_INFINITY, _timestamp_wire
+    if not _needs_wire(flat.view(storage), low, high, infinity):
+        return None
+    rows = array.cast(pa.list_(storage)).to_pylist()
+
+    def one(value: object) -> bytes:
+        assert isinstance(value, list)
+        return _array_wire([None if v is None else encode(int(v)) for v in value], oid)
+
+    return _bytes_array(rows, one)
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> None:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen.add(key)
+
+
+def _check_json_keys(array: pa.Array[Any]) -> None:
+    """Refuse a JSON document with a duplicate object key: ``jsonb`` keeps only the last."""
+    for index, doc in enumerate(array.to_pylist()):
+        if not isinstance(doc, str) or doc.count(":") < 2:  # fewer than two keys: no duplicate
+            continue
+        try:
+            json.loads(doc, object_pairs_hook=_refuse_duplicates)
+        except _DuplicateKeyError as exc:
+            raise _RowValueError(
+                f"a JSON document has the key {exc.args[0]!r} twice; PostgreSQL jsonb would keep "
+                "only the last value (cast the column to VARCHAR in a source view to keep the "
+                "exact text, or leave it out with exclude_columns)",
+                index,
+            ) from None
+        except ValueError:  # not JSON: PostgreSQL rejects it, naming the row
+            continue
 
 
 _AS_TEXT_NUMBERS = frozenset({Kind.INT16, Kind.UINT16, Kind.NUMERIC})
@@ -148,8 +260,16 @@ _AS_TEXT_NUMBERS = frozenset({Kind.INT16, Kind.UINT16, Kind.NUMERIC})
 class CopyEncoder:
     """Encodes canonical batches of fixed columns as binary COPY data."""
 
-    def __init__(self, columns: Sequence[tuple[str, LogicalType]]) -> None:
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, LogicalType]],
+        *,
+        json_unique_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self._columns = tuple(columns)
+        self._json_unique_keys = json_unique_keys
+        """Columns of JSON text bound for ``jsonb`` whose object keys must be unique."""
+        self._rows = 0
         self._builders: dict[tuple[tuple[bool, ...], pa.Schema], dict[str, EncoderBuilder]] = {}
 
     @staticmethod
@@ -187,6 +307,7 @@ class CopyEncoder:
         tail = encoder.finish()
         if not tail.endswith(_TRAILER):
             raise ValueError("unexpected end of pgpq output")
+        self._rows += batch.num_rows
         return [body, memoryview(tail)[: -len(_TRAILER)]]
 
     def _wire(self, name: str, logical: LogicalType, array: pa.Array[Any]) -> pa.Array[Any] | None:
@@ -200,6 +321,15 @@ class CopyEncoder:
                 return _interval_column(array)
             if kind in (Kind.DATE, Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
                 return _temporal_column(array, kind)
+            if kind is Kind.LIST:
+                assert logical.element is not None
+                if logical.element.kind in (Kind.DATE, Kind.TIMESTAMP):
+                    return _temporal_list_column(array, logical.element.kind)
+            if kind is Kind.JSON and name in self._json_unique_keys:
+                _check_json_keys(array)
+        except _RowValueError as exc:
+            row = self._rows + exc.index + 1
+            raise WireValueError(f"{exc} at row {row} of the load", name, row) from None
         except ValueError as exc:
             raise WireValueError(str(exc), name) from exc
         return None

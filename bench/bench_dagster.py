@@ -1,0 +1,411 @@
+"""Dagster overhead benchmark: materializing N tables that hold no rows.
+
+Run it from the repository root::
+
+    .venv/bin/python bench/bench_dagster.py [--tables 100,1000,5000] [--repeat 1]
+
+It is a benchmark, not a test: it prints what it measured in this one run and exits 0
+unless something broke (a run failed, or the materialized assets are not exactly the
+tables).
+
+For each N it builds a replication of N tables (``t00000`` ...) and times, in process:
+
+* ``engine-only``: ``iter_replicate`` over the N tables, without Dagster;
+* ``one-op``: building the assets (specs + ``@replication_assets``), then
+  ``dagster.materialize`` of all N assets (``DagsterInstance.ephemeral()``);
+* ``graph``: the same with ``replication_graph_assets`` (one op per table), for N up to
+  ``--graph-max`` only.
+
+The Dagster overhead of a form is its ``materialize`` time minus the engine-only time;
+the benchmark prints it per table, and the ratio of that per-table cost at the largest N
+to the smallest (near-linear: close to 1, under 2). Finally it profiles (cProfile) the
+one-op ``materialize`` at the largest N and prints where the time went.
+
+The engine (``--engine``):
+
+* ``null`` (default): the real run path (``iter_replicate``, the plan, the results, the
+  Dagster contract), with an engine defined here whose every table exists, has two
+  columns and no rows, and costs nothing: what is left is typedrepl's and Dagster's
+  own work per table;
+* ``duckdb``: N empty tables in a DuckDB file, replicated into another DuckDB file in a
+  temporary directory (slow: the DuckDB engine opens both files for every table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import importlib.metadata
+import logging
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import attrs
+import dagster as dg
+import duckdb
+
+from typedrepl import (
+    Connection,
+    Connections,
+    DuckDBConnection,
+    Replication,
+    ReplicationResource,
+    Table,
+    TableResult,
+    replication_assets,
+    replication_graph_assets,
+)
+from typedrepl._run import iter_replicate
+from typedrepl._types import Kind, LogicalType
+from typedrepl.engines._base import (
+    CursorState,
+    ExistingColumn,
+    ExistingTable,
+    LoadOutcome,
+    ReadSpec,
+    SourceColumn,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from typedrepl._plan import TablePlan
+
+Form = Literal["one-op", "graph"]
+EngineName = Literal["null", "duckdb"]
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+"""The console shows errors only; every event is still stored in the instance."""
+NEAR_LINEAR = 2.0
+"""Per-table overhead at the largest N over the smallest: below this is near-linear."""
+
+# --------------------------------------------------------------------------- null engine
+
+_COLUMNS = (
+    SourceColumn("id", "BIGINT", LogicalType(Kind.INT8)),
+    SourceColumn("label", "VARCHAR", LogicalType(Kind.TEXT)),
+)
+
+
+@attrs.frozen(kw_only=True)
+class NullConnection(Connection):
+    """A database where every table exists, has ``id`` and ``label``, and no rows."""
+
+    type: str = "null"
+    connection: str = "null"
+    engine_module: ClassVar[str] = __name__
+
+
+class NullSource:
+    """Every table has two columns and no rows."""
+
+    default_schema = "main"
+
+    def begin(self) -> None:
+        pass
+
+    def columns(self, schema: str, table: str) -> tuple[SourceColumn, ...]:
+        return _COLUMNS
+
+    def key_problem(self, read: ReadSpec, key: tuple[str, ...]) -> str | None:
+        return None
+
+    def max_cursor(self, read: ReadSpec) -> str | None:
+        return None
+
+    def count_rows(self, read: ReadSpec) -> int:
+        return 0
+
+    def count_null_cursor(self, read: ReadSpec) -> int:
+        return 0
+
+    def batches(self, read: ReadSpec, batch_size: int) -> Generator[pa.RecordBatch]:
+        yield from ()
+
+    def find_nul(self, read: ReadSpec, column: str, key: tuple[str, ...]) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class NullDestination:
+    """Accepts every load; no table exists before it."""
+
+    default_schema = "main"
+    max_identifier_bytes: int | None = None
+
+    def type_name(self, logical: LogicalType) -> str:
+        return str(logical)
+
+    def begin(self, schema: str, table: str, *, lock: bool) -> None:
+        pass
+
+    def existing(self, schema: str, table: str) -> ExistingTable | None:
+        return None
+
+    def cursor_state(self, schema: str, table: str) -> CursorState | None:
+        return None
+
+    def ddl(self, plan: TablePlan) -> tuple[str, ...]:
+        return ()
+
+    def load(
+        self,
+        plan: TablePlan,
+        batches: Iterable[pa.RecordBatch],
+        *,
+        cursor_value: str | None,
+        on_rows: Callable[[int], None],
+    ) -> LoadOutcome:
+        rows = sum(batch.num_rows for batch in batches)
+        columns = tuple(ExistingColumn(c.name, c.destination_type) for c in plan.columns)
+        return LoadOutcome(rows_written=rows, rows_in_destination=rows, columns=columns)
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(connection: Connection, *, log: logging.Logger) -> NullSource:
+    """The null engine's source (this module is the null connection's engine module)."""
+    return NullSource()
+
+
+def open_destination(
+    connection: Connection, *, log: logging.Logger, read_only: bool = False
+) -> NullDestination:
+    """The null engine's destination."""
+    return NullDestination()
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def table_names(count: int) -> list[str]:
+    return [f"t{i:05d}" for i in range(count)]
+
+
+def make_replication(engine: EngineName, count: int, workdir: Path) -> Replication[Table]:
+    """A replication of ``count`` tables without rows, for ``engine``."""
+    names = table_names(count)
+    connections: Connections
+    if engine == "null":
+        connections = Connections(source=NullConnection(), destination=NullConnection())
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        source = workdir / f"source_{count}.duckdb"
+        with duckdb.connect(str(source)) as conn:
+            for name in names:
+                conn.execute(f'CREATE TABLE "{name}" (id BIGINT PRIMARY KEY, label VARCHAR)')
+        connections = Connections(
+            source=DuckDBConnection(connection=str(source)),
+            destination=DuckDBConnection(connection=str(workdir / f"dest_{count}.duckdb")),
+        )
+    return Replication(connections=connections, tables=tuple(Table(name=n) for n in names))
+
+
+def build_assets(form: Form, replication: Replication[Table]) -> dg.AssetsDefinition:
+    if form == "graph":
+        return replication_graph_assets(replication=replication, name="bench_graph")
+
+    @replication_assets(replication=replication, name="bench_tables")
+    def bench_tables(
+        context: dg.AssetExecutionContext, replicator: ReplicationResource
+    ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+        yield from replicator.run(context)
+
+    return bench_tables
+
+
+class BenchError(Exception):
+    """A run did not do what it should: the benchmark's figures would mean nothing."""
+
+
+def materialize_all(assets: dg.AssetsDefinition, expected: set[dg.AssetKey]) -> None:
+    """Materialize every asset; fail unless each expected key was materialized once."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [assets],
+            instance=instance,
+            resources={"replicator": ReplicationResource()},
+            run_config=QUIET,
+            raise_on_error=False,
+        )
+        if not result.success:
+            raise BenchError("the run failed")
+        keys = [e.asset_key for e in result.get_asset_materialization_events()]
+    if len(keys) != len(expected) or set(keys) != expected:
+        msg = f"{len(keys)} materializations ({len(set(keys))} keys) for {len(expected)} tables"
+        raise BenchError(msg)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Row:
+    tables: int
+    form: str
+    build_s: float
+    run_s: float
+    engine_s: float
+
+    @property
+    def overhead_s(self) -> float:
+        return self.run_s - self.engine_s
+
+    @property
+    def ms_per_table(self) -> float:
+        return 1000 * self.overhead_s / self.tables
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def engine_only(replication: Replication[Table]) -> None:
+    outcomes = list(iter_replicate(replication))
+    failed = [o for o in outcomes if not isinstance(o, TableResult)]
+    if len(outcomes) != len(replication.tables) or failed:
+        raise BenchError(f"engine-only: {len(failed)} of {len(outcomes)} tables failed")
+
+
+def measure(replication: Replication[Table], form: Form, repeat: int) -> tuple[float, float]:
+    """Median build and materialize seconds of ``form`` over ``repeat`` runs."""
+    expected = {dg.AssetKey(t.name) for t in replication.tables}
+    builds: list[float] = []
+    runs: list[float] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        assets = build_assets(form, replication)
+        builds.append(time.perf_counter() - started)
+        runs.append(timed(lambda: materialize_all(assets, expected)))
+    return statistics.median(builds), statistics.median(runs)
+
+
+def profile(replication: Replication[Table], top: int) -> None:
+    """cProfile one one-op ``materialize`` and print the functions that took the time."""
+    expected = {dg.AssetKey(t.name) for t in replication.tables}
+    assets = build_assets("one-op", replication)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    materialize_all(assets, expected)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
+    print(f"\nprofile: one-op materialize of {len(expected)} tables, {total:.2f} s under cProfile")
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for title, index in (("own time", 2), ("cumulative time", 3)):
+        print(f"top {top} by {title}:")
+        print(f"  {'tottime':>8} {'cumtime':>8} {'calls':>9}  function")
+        ranked = sorted(entries, key=lambda item: item[1][index], reverse=True)[:top]
+        for (filename, line, function), (_, calls, tottime, cumtime, _) in ranked:
+            where = _short(filename)
+            print(f"  {tottime:8.2f} {cumtime:8.2f} {calls:9d}  {function} ({where}:{line})")
+
+
+def _short(filename: str) -> str:
+    for marker in ("site-packages/", "src/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+def ratio_line(rows: Sequence[Row], form: str) -> str | None:
+    mine = [r for r in rows if r.form == form]
+    if len(mine) < 2:
+        return None
+    low, high = mine[0], mine[-1]
+    ratio = high.ms_per_table / low.ms_per_table if low.ms_per_table > 0 else float("inf")
+    verdict = "near-linear" if ratio < NEAR_LINEAR else "SUPER-LINEAR"
+    return (
+        f"{form} overhead per table, {high.tables} vs {low.tables} tables: "
+        f"{high.ms_per_table:.2f} / {low.ms_per_table:.2f} ms = {ratio:.2f}x "
+        f"({verdict}; near-linear is < {NEAR_LINEAR:g})"
+    )
+
+
+def parse_counts(text: str) -> list[int]:
+    counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"expected positive table counts, got {text!r}")
+    return counts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tables", type=parse_counts, default=[100, 1000, 5000])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--engine", choices=["null", "duckdb"], default="null")
+    parser.add_argument(
+        "--graph-max", type=int, default=1000, help="run the graph form up to this many tables"
+    )
+    parser.add_argument("--profile-top", type=int, default=15, help="0: do not profile")
+    args = parser.parse_args(argv)
+    counts: list[int] = args.tables
+    engine: EngineName = args.engine
+    repeat = max(1, args.repeat)
+
+    logging.getLogger("typedrepl").setLevel(logging.WARNING)
+    print(
+        f"typedrepl Dagster overhead: dagster {importlib.metadata.version('dagster')}, "
+        f"Python {platform.python_version()}, {platform.machine()}, engine {engine}, "
+        f"repeat {repeat} (median), {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    header = f"{'tables':>6}  {'form':<11} {'build s':>8} {'run s':>8} {'engine s':>8} {'overhead s':>10} {'ms/table':>8}"
+    print(header)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench_dagster_") as tmp:
+        warm_up = make_replication(engine, 2, Path(tmp) / "warm_up")
+        for form in ("one-op", "graph"):
+            measure(warm_up, form, 1)  # imports and first-call costs, not timed
+        for count in counts:
+            replication = make_replication(engine, count, Path(tmp))
+            engine_s = statistics.median(
+                timed(lambda: engine_only(replication)) for _ in range(repeat)
+            )
+            print(f"{count:>6}  {'engine-only':<11} {'':>8} {engine_s:8.2f}", flush=True)
+            forms: list[Form] = ["one-op"] + (["graph"] if count <= args.graph_max else [])
+            for form in forms:
+                build_s, run_s = measure(replication, form, repeat)
+                row = Row(count, form, build_s, run_s, engine_s)
+                rows.append(row)
+                print(
+                    f"{count:>6}  {form:<11} {build_s:8.2f} {run_s:8.2f} {engine_s:8.2f} "
+                    f"{row.overhead_s:10.2f} {row.ms_per_table:8.2f}",
+                    flush=True,
+                )
+        skipped = [c for c in counts if c > args.graph_max]
+        if skipped:
+            print(f"graph form not run for {', '.join(map(str, skipped))} tables (--graph-max)")
+        for form in ("one-op", "graph"):
+            line = ratio_line(rows, form)
+            if line is not None:
+                print(line)
+        if args.profile_top > 0:
+            profile(make_replication(engine, counts[-1], Path(tmp) / "profile"), args.profile_top)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench_dagster: {exc}", file=sys.stderr)
+        sys.exit(1)
