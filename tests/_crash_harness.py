@@ -76,7 +76,9 @@ def _install() -> None:
         return result
 
     @contextlib.contextmanager
-    def hooked_copy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kw: Any) -> Iterator[Any]:
+    def hooked_copy(
+        self: psycopg.Cursor[Any], statement: Any, *args: Any, **kw: Any
+    ) -> Iterator[Any]:
         text = _text(statement, self.connection)
         _point("before", text, self.connection)
         with copy(self, statement, *args, **kw) as c:
@@ -93,7 +95,7 @@ def _install() -> None:
         _point("after", "COMMIT", self)
 
     psycopg.Cursor.execute = hooked_execute  # type: ignore[method-assign]
-    psycopg.Cursor.copy = hooked_copy  # type: ignore[method-assign,assignment]
+    psycopg.Cursor.copy = hooked_copy  # type: ignore[method-assign]
     psycopg.Copy.write = hooked_write  # type: ignore[method-assign]
     psycopg.Connection.commit = hooked_commit  # type: ignore[method-assign]
 

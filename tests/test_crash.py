@@ -1,7 +1,7 @@
 """Crash points: a load killed (or its backend terminated) anywhere leaves before or after.
 
 For each load mode, a child process (``tests/_crash_harness.py``) runs a DuckDB ->
-PostgreSQL load of 200k rows and is killed with SIGKILL at every point of interest:
+PostgreSQL load of 100k rows and is killed with SIGKILL at every point of interest:
 before each statement the destination runs, after each statement that changes
 something, inside the COPY data, just before and just after the commit. After each
 kill the destination must hold exactly the rows before or after the load (the md5 of
@@ -34,8 +34,8 @@ from typedrepl._run import replicate
 pytestmark = pytest.mark.slow
 
 HARNESS = Path(__file__).parent / "_crash_harness.py"
-ROWS = 200_000
-BATCH = 25_000
+ROWS = 100_000
+BATCH = 12_500
 CHILD_TIMEOUT_S = 90.0
 MODES: dict[str, dict[str, object]] = {
     "full_refresh": {"primary_key": "id"},
@@ -47,7 +47,7 @@ _CHANGES = ("CREATE", "COPY", "ALTER", "DROP", "INSERT", "COMMIT")
 
 
 def _source(path: Path, version: int) -> Side:
-    """v0: 1000 old rows; v1: 200k rows (all changed); v2: v1, 100 updated and 1000 new."""
+    """v0: 1000 old rows; v1: 100k rows (all changed); v2: v1, 100 updated and 1000 new."""
     side = Side("duckdb", str(path / f"source_v{version}.duckdb"))
     count = {0: 1_000, 1: ROWS, 2: ROWS + 1_000}[version]
     side.execute(
@@ -73,6 +73,9 @@ class World:
     after: str
     next_from: dict[str, str]
     """``before``/``after``: the checksum the next run (source v2) must produce."""
+    trace: tuple[tuple[str, str], ...] = ()
+    """Every point of an undisturbed load of source v1, in order."""
+    path: Path = Path()
 
     def table(self, version: int) -> dict[str, object]:
         return {"name": "items", "mode": self.mode, **MODES[self.mode]}
@@ -97,7 +100,9 @@ class World:
 def _drop(server: str, side: Side) -> None:
     name = str(conninfo_to_dict(side.target)["dbname"])
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def checksum(side: Side) -> str:
@@ -107,11 +112,14 @@ def checksum(side: Side) -> str:
     return f"{rows[0][0]}:{rows[0][1]}"
 
 
-@pytest.fixture(name="world", params=list(MODES))
+@pytest.fixture(name="world", params=list(MODES), scope="module")
 def fixture_world(
-    request: pytest.FixtureRequest, postgres_server_url: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    postgres_server_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[World]:
     mode = str(request.param)
+    tmp_path = tmp_path_factory.mktemp(f"crash_{mode}")
     sources = (_source(tmp_path, 0), _source(tmp_path, 1), _source(tmp_path, 2))
     template = f"crash_tmpl_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_server_url, autocommit=True) as conn:
@@ -135,9 +143,10 @@ def fixture_world(
             before=before,
             after=after,
             next_from={"before": checksum(next_before), "after": checksum(after_db)},
+            path=tmp_path,
         )
         assert before != after
-        yield world
+        yield attrs.evolve(world, trace=tuple(_trace(world, tmp_path)))
     finally:
         for side in [*made, seed]:
             _drop(postgres_server_url, side)
@@ -186,12 +195,12 @@ def _trace(world: World, tmp_path: Path) -> list[tuple[str, str]]:
 
 def kill_points(trace: list[tuple[str, str]]) -> list[int]:
     """The points killed at: the first session statement, before every statement of the
-    load, after every statement that changes something, the first, middle and last COPY
-    data chunks, and just before and after the commit."""
+    load, after every statement that changes something, five COPY data chunks (first,
+    quarters, last), and just before and after the commit."""
     chunks = [i for i, (_, text) in enumerate(trace) if text == "COPY data"]
-    picked = {0, chunks[0], chunks[len(chunks) // 2], chunks[-1]}
+    picked = {0, *(chunks[len(chunks) * k // 4] for k in range(4)), chunks[-1]}
     for i, (when, text) in enumerate(trace):
-        if text.startswith("SET ") and "LOCAL" not in text or text == "COPY data":
+        if (text.startswith("SET ") and "LOCAL" not in text) or text == "COPY data":
             continue
         if when == "before" or text.startswith(_CHANGES):
             picked.add(i)
@@ -216,7 +225,7 @@ def _wait_idle(side: Side) -> None:
 def _leftovers(side: Side) -> list[tuple[object, ...]]:
     return side.execute(
         "SELECT relname FROM pg_class WHERE relname LIKE '\\_typedrepl\\_%' "
-        "AND relname <> '_typedrepl_state'"
+        "AND relname NOT IN ('_typedrepl_state', '_typedrepl_state_pkey')"
     )
 
 
@@ -255,7 +264,7 @@ def _committed(trace: list[tuple[str, str]], at: int) -> bool:
 
 
 def test_kill_point(world: World, tmp_path: Path) -> None:
-    trace = _trace(world, tmp_path)
+    trace = list(world.trace)
     points = kill_points(trace)
     assert len(points) >= 20, f"{world.mode}: only {len(points)} kill points"
     failures: list[str] = []
@@ -276,8 +285,8 @@ def test_kill_point(world: World, tmp_path: Path) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_kill_points_cover_every_statement(world: World, tmp_path: Path) -> None:
-    trace = _trace(world, tmp_path)
+def test_kill_points_cover_every_statement(world: World) -> None:
+    trace = list(world.trace)
     points = set(kill_points(trace))
     for i, (when, text) in enumerate(trace):
         if when == "before" and text != "COPY data" and not text.startswith("SET "):
@@ -290,15 +299,13 @@ def test_kill_points_cover_every_statement(world: World, tmp_path: Path) -> None
 
 def test_terminated_backend(world: World, tmp_path: Path) -> None:
     """pg_terminate_backend at every 4th kill point: a clear error (or success after commit)."""
-    trace = _trace(world, tmp_path)
+    trace = list(world.trace)
     failures: list[str] = []
     for at in kill_points(trace)[1::4]:
         destination = world.clone()
         try:
             started = time.monotonic()
-            done = _child(
-                _config(world, destination, tmp_path), {"at": at, "action": "terminate"}
-            )
+            done = _child(_config(world, destination, tmp_path), {"at": at, "action": "terminate"})
             where = f"{world.mode} backend terminated at #{at} {trace[at][1][:60]!r}"
             committed = _committed(trace, at)
             if committed and done.returncode != 0:
@@ -379,7 +386,11 @@ def test_duckdb_destination_killed_mid_load(
     trace = [tuple(json.loads(line)) for line in trace_file.read_text().splitlines()]
     inserts = [i for i, (w, t) in enumerate(trace) if w == "before" and t.startswith("INSERT")]
     commit = trace.index(("before", "COMMIT"))
-    for at, expected in ((inserts[len(inserts) // 2], before), (commit, before), (commit + 1, after)):
+    for at, expected in (
+        (inserts[len(inserts) // 2], before),
+        (commit, before),
+        (commit + 1, after),
+    ):
         destination = make_side("duckdb")
         replicate(replication_for(sources[0], destination, [table]))
         write_config(destination)

@@ -88,7 +88,9 @@ def _texts(side: Side, table: str, *, as_json: bool) -> list[str | None]:
             (table,),
         )[0][0]
         native_json = str(kind).upper() == "JSON"
-        expr = "CAST(to_json(x) AS VARCHAR)" if as_json and not native_json else "CAST(x AS VARCHAR)"
+        expr = (
+            "CAST(to_json(x) AS VARCHAR)" if as_json and not native_json else "CAST(x AS VARCHAR)"
+        )
     else:
         kind = _type_of(side, table)
         if kind.startswith("character("):  # x::text would drop char(n)'s padding
@@ -137,7 +139,9 @@ def _error_problems(failure: TableFailure, table: str, origin_type: str, f: Fami
     """What a failure's message lacks: table, column, type, the hint, a way out."""
     text = failure.error
     wanted = [f"table {table!r}", "column 'x'", origin_type, f.hint, "exclude_columns"]
-    return [f"the error does not say {w!r}: {text}" for w in wanted if w.lower() not in text.lower()]
+    return [
+        f"the error does not say {w!r}: {text}" for w in wanted if w.lower() not in text.lower()
+    ]
 
 
 def _run_script(side: Side, statements: list[str]) -> None:
@@ -193,7 +197,8 @@ def _run_matrix(
             problems.append(f"{where}: changed on the way: {got!r} != {expected!r}")
             there_outcome = "CHANGED"
         elif f.json and (
-            got != _texts(origin, name, as_json=False) or origin_type.lower() not in ("json", "jsonb")
+            got != _texts(origin, name, as_json=False)
+            or origin_type.lower() not in ("json", "jsonb")
         ):
             there_outcome = LOSSLESS  # the document (or its JSON form), not its text
         out2 = second[name]
@@ -207,7 +212,9 @@ def _run_matrix(
         home = _texts(origin, name, as_json=f.json)
         back_outcome = _same(_texts(back, name, as_json=f.json), home, f.json)
         if back_outcome is None:
-            problems.append(f"{where}: changed on the way back: {_texts(back, name, as_json=f.json)!r} != {home!r}")
+            problems.append(
+                f"{where}: changed on the way back: {_texts(back, name, as_json=f.json)!r} != {home!r}"
+            )
             back_outcome = "CHANGED"
         elif back_outcome == EXACT and back_type != origin_type:
             back_outcome = LOSSLESS

@@ -79,7 +79,10 @@ def _snapshot(side: Side, table: str = "t") -> list[tuple[object, ...]]:
 @pytest.mark.parametrize(
     ("bad", "expected"),
     [
-        ([(1, "x", "x-dup"), (1, "x", "x-again")], "duplicate primary key: (a=1, b=x) appears 2 times"),
+        (
+            [(1, "x", "x-dup"), (1, "x", "x-again")],
+            "duplicate primary key: (a=1, b=x) appears 2 times",
+        ),
         ([(2, None, "x-half a key")], "1 row(s) have a NULL primary key (a, b)"),
     ],
     ids=["duplicate", "null"],
@@ -107,7 +110,12 @@ def test_duplicates_in_the_incremental_window(make_side: Callable[[str], Side]) 
     source, destination = make_side("duckdb"), make_side("postgres")
     source.execute("CREATE TABLE t (id INTEGER, n INTEGER)")
     source.insert("t", [(1, 1), (2, 2)])
-    table = {"name": "t", "mode": "incremental", "primary_key": "id", "cursor": "n"}
+    table: dict[str, object] = {
+        "name": "t",
+        "mode": "incremental",
+        "primary_key": "id",
+        "cursor": "n",
+    }
     replicate(replication_for(source, destination, [table]))
     source.insert("t", [(3, 5), (3, 6)])
     assert "duplicate primary key: (id=3) appears 2 times" in _failure(source, destination, [table])
@@ -237,7 +245,9 @@ def test_names_differing_only_in_case_into_duckdb(make_side: Callable[[str], Sid
     source.execute('CREATE TABLE "T" (id integer)')
     source.execute('INSERT INTO "T" VALUES (1)')
     source.execute('CREATE TABLE t (id integer, "ID" integer)')
-    outcomes = list(iter_replicate(replication_for(source, destination, [{"name": "T"}, {"name": "t"}])))
+    outcomes = list(
+        iter_replicate(replication_for(source, destination, [{"name": "T"}, {"name": "t"}]))
+    )
     assert isinstance(outcomes[0], TableResult)
     assert isinstance(outcomes[1], TableFailure)
     assert outcomes[1].error.startswith("table 't': ")
@@ -269,7 +279,12 @@ def test_type_change_under_incremental(make_side: Callable[[str], Side]) -> None
     source, destination = make_side("duckdb"), make_side("postgres")
     source.execute("CREATE TABLE t (id INTEGER, v INTEGER)")
     source.insert("t", [(1, 5)])
-    table = {"name": "t", "mode": "incremental", "primary_key": "id", "cursor": "id"}
+    table: dict[str, object] = {
+        "name": "t",
+        "mode": "incremental",
+        "primary_key": "id",
+        "cursor": "id",
+    }
     replicate(replication_for(source, destination, [table]))
     source.execute("ALTER TABLE t ALTER COLUMN v TYPE DOUBLE")
     source.insert("t", [(2, 1.5)])
@@ -285,7 +300,9 @@ def test_empty_source_empties_the_table_and_keeps_its_key(make_side: Callable[[s
     source.insert("t", [(1, "a"), (2, "b")])
     replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
     source.execute("DELETE FROM t")
-    (result,) = replicate(replication_for(source, destination, [{"name": "t", "primary_key": "id"}]))
+    (result,) = replicate(
+        replication_for(source, destination, [{"name": "t", "primary_key": "id"}])
+    )
     assert (result.rows_written, result.rows_in_destination) == (0, 0)
     assert _snapshot(destination) == []
     assert destination.execute(
@@ -326,12 +343,16 @@ def test_source_connection_errors_are_bounded_and_redacted(
     url = urlunsplit(parts._replace(netloc=f"{parts.username}:{secret}@127.0.0.1:{port}"))
     destination = make_side("duckdb")
     started = time.monotonic()
-    (failure,) = list(iter_replicate(replication_for(Side("postgres", url), destination, [{"name": "t"}])))
+    (failure,) = list(
+        iter_replicate(replication_for(Side("postgres", url), destination, [{"name": "t"}]))
+    )
     assert time.monotonic() - started < 15
     assert isinstance(failure, TableFailure)
     assert failure.error.startswith("table 't': cannot connect to postgresql://")
     assert secret not in failure.error
-    assert ("password authentication failed" if problem == "wrong password" else "refused") in failure.error
+    assert (
+        "password authentication failed" if problem == "wrong password" else "refused"
+    ) in failure.error
 
 
 @pytest.mark.parametrize("mode", ["full_refresh", "merge"])
@@ -359,9 +380,10 @@ def test_two_processes_load_the_same_table_at_once(
     assert destination.execute("SELECT count(*), count(DISTINCT id), max(label) FROM t") == [
         (100000, 100000, "row 99999")
     ]
-    assert destination.execute(
-        "SELECT relname FROM pg_class WHERE relname LIKE '\\_typedrepl\\_%'"
-    ) == []
+    assert (
+        destination.execute("SELECT relname FROM pg_class WHERE relname LIKE '\\_typedrepl\\_%'")
+        == []
+    )
 
 
 def test_a_permanent_error_is_attempted_once(make_side: Callable[[str], Side]) -> None:
@@ -377,7 +399,9 @@ def test_a_permanent_error_is_attempted_once(make_side: Callable[[str], Side]) -
     destination.execute(
         "CREATE TRIGGER attempt BEFORE INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION count_attempt()"
     )
-    outcomes = list(iter_replicate(replication_for(source, destination, [{"name": "t", "mode": "append"}])))
+    outcomes = list(
+        iter_replicate(replication_for(source, destination, [{"name": "t", "mode": "append"}]))
+    )
     (failure,) = outcomes
     assert isinstance(failure, TableFailure)
     assert failure.error_type == "EngineError"
@@ -425,7 +449,12 @@ def test_tampered_cursor_is_an_error(make_side: Callable[[str], Side]) -> None:
     source, destination = make_side("duckdb"), make_side("postgres")
     source.execute("CREATE TABLE t (id INTEGER, ts TIMESTAMP)")
     source.execute("INSERT INTO t VALUES (1, TIMESTAMP '2024-01-01')")
-    table = {"name": "t", "mode": "incremental", "primary_key": "id", "cursor": "ts"}
+    table: dict[str, object] = {
+        "name": "t",
+        "mode": "incremental",
+        "primary_key": "id",
+        "cursor": "ts",
+    }
     replicate(replication_for(source, destination, [table]))
     destination.execute("UPDATE _typedrepl_state SET cursor_value = 'garbage'")
     error = _failure(source, destination, [table])
@@ -465,7 +494,9 @@ def test_table_without_columns(make_side: Callable[[str], Side]) -> None:
 def test_a_huge_value_is_exact(make_side: Callable[[str], Side]) -> None:
     source, destination = make_side("duckdb"), make_side("postgres")
     source.execute("CREATE TABLE t (id INTEGER, big VARCHAR, blob BLOB)")
-    source.execute("INSERT INTO t SELECT 1, repeat('é😀x', 4000000), CAST(repeat('ab', 1000) AS BLOB)")
+    source.execute(
+        "INSERT INTO t SELECT 1, repeat('é😀x', 4000000), CAST(repeat('ab', 1000) AS BLOB)"
+    )
     replicate(replication_for(source, destination, [{"name": "t"}]))
     assert destination.execute("SELECT length(big), md5(big) FROM t") == source.execute(
         "SELECT length(big), md5(big) FROM t"

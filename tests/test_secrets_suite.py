@@ -106,17 +106,18 @@ def test_no_password_in_logs_errors_or_state(
     secret_side: Callable[[], Side], make_side: Callable[[str], Side], capture: _Capture
 ) -> None:
     source, destination = secret_side(), secret_side()
-    assert PASSWORD not in source.target and quote(PASSWORD, safe="") in source.target
-    for name in ("full", "appended", "merged", "inc"):
+    assert PASSWORD not in source.target
+    assert quote(PASSWORD, safe="") in source.target
+    for name in ("refreshed", "appended", "merged", "inc"):
         source.execute(
             f"CREATE TABLE {name} (id integer PRIMARY KEY, v text, ts timestamp, n numeric(10,2))"
         )
-        source.execute(  # noqa: S608
-            f"INSERT INTO {name} VALUES (1, 'a', '2024-01-01', 1.5), (2, 'b', '2024-01-02', NULL)"
+        source.execute(
+            f"INSERT INTO {name} VALUES (1, 'a', '2024-01-01', 1.5), (2, 'b', '2024-01-02', NULL)"  # noqa: S608
         )
     texts: list[str] = []
     modes: list[dict[str, object]] = [
-        {"name": "full", "primary_key": "id"},
+        {"name": "refreshed", "primary_key": "id"},
         {"name": "appended", "mode": "append"},
         {"name": "merged", "mode": "merge", "primary_key": "id"},
         {"name": "inc", "mode": "incremental", "primary_key": "id", "cursor": "ts"},
@@ -138,7 +139,9 @@ def test_no_password_in_logs_errors_or_state(
         replication_for(source, destination, [modes[2]]),
         replication_for(duck, destination, [{"name": "t", "destination_table": "nul"}]),
         replication_for(source, wrong, [modes[0]]),
-        replication_for(source, destination, [{"name": "inc", "mode": "append", "destination_table": "merged"}]),
+        replication_for(
+            source, destination, [{"name": "inc", "mode": "append", "destination_table": "merged"}]
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(TypedReplError) as caught:
@@ -165,7 +168,10 @@ def test_no_password_in_dagster_events(
     replication = replication_for(
         source,
         Side("postgres", "postgresql://placeholder:Decoy-pw@127.0.0.1:1/none"),
-        [{"name": "users", "primary_key": "id"}, {"name": "dupes", "mode": "merge", "primary_key": "id"}],
+        [
+            {"name": "users", "primary_key": "id"},
+            {"name": "dupes", "mode": "merge", "primary_key": "id"},
+        ],
     )
 
     @replication_assets(replication=replication)

@@ -4,9 +4,12 @@ This module imports Dagster and hypothesis; :mod:`typedrepl.testing` imports it 
 when a check runs, so that ``import typedrepl.testing`` stays light.
 
 Every check raises :class:`AssertionError` with a readable report: the tables, the
-asset keys, and a minimal example (hypothesis shrinks generated examples; for a
-concrete replication the report names only the tables involved: one table, or the
-two that collide).
+asset keys, and a minimal example. A report names only the tables involved (one
+table, or the two that collide). A failing example is made small in two steps:
+hypothesis shrinks it for at most ``shrink_seconds`` (shrinking replays the user's
+strategies, which can take minutes for rich ones like :func:`~typedrepl.testing.replications`),
+then :func:`_reduce` simplifies it greedily while it fails the same way: fewer tables,
+fields back to their defaults, shorter names, a simpler drawn translator.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec
 from hypothesis import HealthCheck, Verbosity, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import (
-    FailedHealthCheck,
     FlakyFailure,
     Unsatisfiable,
     UnsatisfiedAssumption,
@@ -252,7 +254,11 @@ def _pins(table: Table, key: AssetKey) -> bool:
 def _check_prefix(
     translator: object, tables: Sequence[Table], specs: Sequence[AssetSpec], name: str
 ) -> None:
-    """A translator with a ``key_prefix`` puts it before every key the config does not set."""
+    """A translator with a ``key_prefix`` puts it in every key the config does not set.
+
+    The prefix's parts must appear in the key, in order and together, followed by at
+    least one more part (``[domain, *key_prefix, name]`` keeps the prefix too).
+    """
     prefix = getattr(translator, "key_prefix", None)
     if not isinstance(prefix, tuple) or not prefix or not all(isinstance(p, str) for p in prefix):
         return
@@ -261,11 +267,13 @@ def _check_prefix(
         if table.meta.asset_key is not None:
             continue  # meta.asset_key replaces the whole key
         path = tuple(spec.key.path)
-        if len(path) > len(prefix) and path[: len(prefix)] == prefix:
+        size = len(prefix)
+        if any(path[i : i + size] == prefix for i in range(len(path) - size)):
             continue
         text = (
             f"translator {name} ignores its key_prefix {shown} on table {table.name!r}: its "
-            f"asset key is {show_key(spec.key)}, expected {shown} followed by at least one part"
+            f"asset key is {show_key(spec.key)}, which does not hold the prefix's parts "
+            "followed by more parts"
         )
         raise _Failure("prefix", text, [table])
 
@@ -619,7 +627,7 @@ def _search(
     except FlakyFailure:
         if not failures:
             raise
-    except (Unsatisfiable, FailedHealthCheck) as exc:
+    except Unsatisfiable as exc:
         msg = (
             "no usable example: the replications drawn were all rejected (their own "
             f"meta.asset_key or meta.deps collide): {exc}"

@@ -266,7 +266,9 @@ def _explain(
     else:
         message = f"{message} (the destination was not changed)"
         if "exclude_columns" not in message:
-            message += "; cast or filter the column in a source view, or leave it out with exclude_columns"
+            message += (
+                "; cast or filter the column in a source view, or leave it out with exclude_columns"
+            )
     if native is not None:
         message += f" [source type {native}]"
     return EngineError(message, table=table.name, column=exc.column)

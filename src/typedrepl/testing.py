@@ -1,7 +1,7 @@
 """Hypothesis strategies for typedrepl configs: test your own tables and replications.
 
-This module needs `hypothesis <https://hypothesis.readthedocs.io>`_, a development
-dependency (``pip install typedrepl[dev]``); ``import typedrepl`` never imports it.
+This module needs `hypothesis <https://hypothesis.readthedocs.io>`_, an optional
+dependency (``pip install 'typedrepl[testing]'``); ``import typedrepl`` never imports it.
 
 Every replication these strategies generate passes :func:`typedrepl.load_replication`'s
 checks, and dumps and loads back equal::
@@ -536,21 +536,18 @@ def translators(
                 replications=replications(),
             )
     """
-    import attrs as _attrs
-
     from typedrepl._translator import ReplicationTranslator
 
     target: Callable[..., object] = (
         ReplicationTranslator[Table] if translator_type is None else translator_type
     )
-    defaults = _translator_fields()
     owner = ReplicationTranslator if translator_type is None else translator_type
-    names = (
-        {f.name for f in _attrs.fields(owner)}
-        if isinstance(owner, type) and _attrs.has(owner)
+    settable = (
+        {f.name for f in attrs.fields(owner)}
+        if isinstance(owner, type) and attrs.has(owner)
         else set()
     )
-    drawn = {k: v for k, v in defaults.items() if k in names}
+    drawn = {k: v for k, v in _translator_fields().items() if k in settable}
     return st.builds(target, **{**drawn, **field_strategies})
 
 
@@ -613,6 +610,10 @@ def assert_translator_consistent(
     Generated replications whose own ``meta`` is contradictory (two tables asking for
     one ``meta.asset_key``, ``meta.deps`` in a cycle) are skipped: that is a config
     mistake, which checking a concrete replication reports.
+
+    The check runs hypothesis itself: call it from a plain test. To vary the
+    translator, pass a strategy of translators rather than calling the check from a
+    ``@given`` test (which then needs ``HealthCheck.nested_given`` suppressed).
 
     Args:
         translator: the translator, a strategy of translators (see :func:`translators`),

@@ -160,7 +160,9 @@ class PostgresSource:
             columns.append((col.name, col.logical))
         # An array with another lower bound than 1, or more than one dimension, has no
         # DuckDB list counterpart: a flag per list column says so (psycopg drops the bounds).
-        lists = [c.name for c in read.columns if c.logical is not None and c.logical.kind is Kind.LIST]
+        lists = [
+            c.name for c in read.columns if c.logical is not None and c.logical.kind is Kind.LIST
+        ]
         flags = [
             sql.SQL("coalesce(array_ndims({0}) > 1 OR array_lower({0}, 1) <> 1, false)").format(
                 sql.Identifier(name)

@@ -170,7 +170,7 @@ def _needs_wire(ints: pa.Array[Any], low: int, high: int, infinity: int) -> bool
     lo, hi = pc.min(ints).as_py(), pc.max(ints).as_py()
     if lo is None or hi is None:
         return False
-    return lo <= -infinity or hi >= infinity or lo < low or hi >= high
+    return bool(lo <= -infinity or hi >= infinity or lo < low or hi >= high)
 
 
 def _temporal_column(array: pa.Array[Any], kind: Kind) -> pa.Array[Any] | None:
@@ -207,6 +207,8 @@ def _temporal_list_column(array: pa.Array[Any], element: Kind) -> pa.Array[Any] 
     """Like :func:`_temporal_column`, for lists of dates or timestamps (pgpq cannot encode
     their infinities)."""
     flat = pc.list_flatten(array)
+    storage: pa.DataType
+    encode: Callable[[int], bytes]
     if element is Kind.DATE:
         storage, low, high, oid = pa.int32(), _PG_DATE_MIN, _PG_DATE_END, _OID_DATE
         infinity, encode = DATE_INFINITY, _date_wire
@@ -215,7 +217,7 @@ def _temporal_list_column(array: pa.Array[Any], element: Kind) -> pa.Array[Any] 
         infinity, encode = TIMESTAMP_INFINITY, _timestamp_wire
     if not _needs_wire(flat.view(storage), low, high, infinity):
         return None
-    rows = array.cast(pa.list_(storage)).to_pylist()
+    rows: list[Any] = array.cast(pa.list_(storage)).to_pylist()  # type: ignore[misc]
 
     def one(value: object) -> bytes:
         assert isinstance(value, list)
