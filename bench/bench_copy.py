@@ -16,7 +16,7 @@ What it does, all in a temporary directory:
    ``--postgres-url`` names a server; either way it works in a fresh database that it
    drops at the end.
 3. ``--repeat`` times, with the methods in a rotating order, and a ``CHECKPOINT``
-   before each timed step, it loads the table into PostgreSQL by:
+   before each timed step (and an OS sync), it loads the table into PostgreSQL by:
 
    * ``typedrepl``: ``replicate()`` of a ``full_refresh`` table (stage, then swap);
    * ``psql \\copy``: DuckDB ``COPY ... TO`` a CSV file, then ``psql -c "\\copy ..."``
@@ -584,13 +584,15 @@ class Postgres:
             self.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
 
     def checkpoint(self) -> None:
-        if not self.can_checkpoint:
-            return
-        try:
-            self.execute("CHECKPOINT")
-        except psycopg.errors.InsufficientPrivilege:
-            self.can_checkpoint = False
-            print("  note: this user may not CHECKPOINT; steps run without one", flush=True)
+        """``CHECKPOINT``, then flush the OS's dirty pages (the data files just written,
+        the previous step's files), so that no write-back spills into the next step."""
+        if self.can_checkpoint:
+            try:
+                self.execute("CHECKPOINT")
+            except psycopg.errors.InsufficientPrivilege:
+                self.can_checkpoint = False
+                print("  note: this user may not CHECKPOINT; steps run without one", flush=True)
+        os.sync()
 
     def setting(self, name: str) -> str:
         return str(self.one(sql.SQL("SHOW {}").format(sql.Identifier(name)))[0])
@@ -1150,7 +1152,7 @@ def run(
         f"\n== merge: {plan.merge_rows:,} changed rows ({plan.updates:,} updates, "
         f"{plan.inserts:,} inserts) into the {args.rows:,}-row table =="
     )
-    print("  before each: full refresh by typedrepl, VACUUM (ANALYZE), CHECKPOINT (untimed)")
+    print("  before each: full refresh by typedrepl, VACUUM (ANALYZE), CHECKPOINT, sync (untimed)")
     for rep in range(args.repeat):
         bench.restore()
         step = bench.run_merge()

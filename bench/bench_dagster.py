@@ -34,10 +34,12 @@ The engine (``--engine``):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import importlib.metadata
 import logging
+import os
 import platform
 import pstats
 import statistics
@@ -61,6 +63,7 @@ from typedrepl import (
     ReplicationResource,
     Table,
     TableResult,
+    _assets,
     replication_assets,
     replication_graph_assets,
 )
@@ -218,11 +221,13 @@ def make_replication(engine: EngineName, count: int, workdir: Path) -> Replicati
     return Replication(connections=connections, tables=tuple(Table(name=n) for n in names))
 
 
-def build_assets(form: Form, replication: Replication[Table]) -> dg.AssetsDefinition:
+def build_assets(form: Form, replication: Replication[Table], checks: bool) -> dg.AssetsDefinition:
     if form == "graph":
-        return replication_graph_assets(replication=replication, name="bench_graph")
+        return replication_graph_assets(
+            replication=replication, name="bench_graph", asset_checks=checks
+        )
 
-    @replication_assets(replication=replication, name="bench_tables")
+    @replication_assets(replication=replication, name="bench_tables", asset_checks=checks)
     def bench_tables(
         context: dg.AssetExecutionContext, replicator: ReplicationResource
     ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
@@ -231,12 +236,17 @@ def build_assets(form: Form, replication: Replication[Table]) -> dg.AssetsDefini
     return bench_tables
 
 
+def op_count(assets: dg.AssetsDefinition) -> int:
+    node = assets.node_def
+    return len(node.node_defs) if isinstance(node, dg.GraphDefinition) else 1
+
+
 class BenchError(Exception):
     """A run did not do what it should: the benchmark's figures would mean nothing."""
 
 
-def materialize_all(assets: dg.AssetsDefinition, expected: set[dg.AssetKey]) -> None:
-    """Materialize every asset; fail unless each expected key was materialized once."""
+def materialize_all(assets: dg.AssetsDefinition) -> None:
+    """Materialize every asset; fail unless each key (and check) was reported once."""
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
             [assets],
@@ -248,68 +258,96 @@ def materialize_all(assets: dg.AssetsDefinition, expected: set[dg.AssetKey]) -> 
         if not result.success:
             raise BenchError("the run failed")
         keys = [e.asset_key for e in result.get_asset_materialization_events()]
-    if len(keys) != len(expected) or set(keys) != expected:
-        msg = f"{len(keys)} materializations ({len(set(keys))} keys) for {len(expected)} tables"
+        checks = [e.asset_check_key for e in result.get_asset_check_evaluations()]
+    if len(keys) != len(assets.keys) or set(keys) != assets.keys:
+        msg = f"{len(keys)} materializations ({len(set(keys))} keys) for {len(assets.keys)} tables"
         raise BenchError(msg)
+    if len(checks) != len(assets.check_keys) or set(checks) != assets.check_keys:
+        raise BenchError(f"{len(checks)} check evaluations for {len(assets.check_keys)} checks")
 
 
 # --------------------------------------------------------------------------- measuring
 
 
-@dataclass
+@dataclass(frozen=True)
+class Timing:
+    wall_s: float
+    cpu_s: float
+    """CPU time of this process: less sensitive than wall time to other processes' load."""
+
+
+@contextlib.contextmanager
+def timing(into: list[Timing]) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    into.append(Timing(time.perf_counter() - wall, time.process_time() - cpu))
+
+
+def median(timings: Sequence[Timing]) -> Timing:
+    return Timing(
+        statistics.median(t.wall_s for t in timings), statistics.median(t.cpu_s for t in timings)
+    )
+
+
+@dataclass(frozen=True)
 class Row:
     tables: int
     form: str
+    ops: int
     build_s: float
-    run_s: float
-    engine_s: float
+    run: Timing
+    engine: Timing
 
     @property
-    def overhead_s(self) -> float:
-        return self.run_s - self.engine_s
+    def overhead(self) -> Timing:
+        return Timing(self.run.wall_s - self.engine.wall_s, self.run.cpu_s - self.engine.cpu_s)
 
-    @property
-    def ms_per_table(self) -> float:
-        return 1000 * self.overhead_s / self.tables
-
-
-def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+    def ms_per_table(self, cpu: bool = False) -> float:
+        seconds = self.overhead.cpu_s if cpu else self.overhead.wall_s
+        return 1000 * seconds / self.tables
 
 
-def engine_only(replication: Replication[Table]) -> None:
-    outcomes = list(iter_replicate(replication))
-    failed = [o for o in outcomes if not isinstance(o, TableResult)]
-    if len(outcomes) != len(replication.tables) or failed:
-        raise BenchError(f"engine-only: {len(failed)} of {len(outcomes)} tables failed")
-
-
-def measure(replication: Replication[Table], form: Form, repeat: int) -> tuple[float, float]:
-    """Median build and materialize seconds of ``form`` over ``repeat`` runs."""
-    expected = {dg.AssetKey(t.name) for t in replication.tables}
-    builds: list[float] = []
-    runs: list[float] = []
+def engine_only(replication: Replication[Table], repeat: int) -> Timing:
+    """Median time to run every table with ``iter_replicate`` (no Dagster)."""
+    timings: list[Timing] = []
     for _ in range(repeat):
-        started = time.perf_counter()
-        assets = build_assets(form, replication)
-        builds.append(time.perf_counter() - started)
-        runs.append(timed(lambda: materialize_all(assets, expected)))
-    return statistics.median(builds), statistics.median(runs)
+        with timing(timings):
+            outcomes = list(iter_replicate(replication))
+        failed = [o for o in outcomes if not isinstance(o, TableResult)]
+        if len(outcomes) != len(replication.tables) or failed:
+            raise BenchError(f"engine-only: {len(failed)} of {len(outcomes)} tables failed")
+    return median(timings)
 
 
-def profile(replication: Replication[Table], top: int) -> None:
+def measure(
+    replication: Replication[Table], form: Form, repeat: int, checks: bool
+) -> tuple[float, int, Timing]:
+    """Median build seconds, op count and ``materialize`` time of ``form``."""
+    builds: list[Timing] = []
+    runs: list[Timing] = []
+    ops = 0
+    for _ in range(repeat):
+        with timing(builds):
+            assets = build_assets(form, replication, checks)
+        ops = op_count(assets)
+        with timing(runs):
+            materialize_all(assets)
+    return median(builds).wall_s, ops, median(runs)
+
+
+def profile(replication: Replication[Table], top: int, checks: bool) -> None:
     """cProfile one one-op ``materialize`` and print the functions that took the time."""
-    expected = {dg.AssetKey(t.name) for t in replication.tables}
-    assets = build_assets("one-op", replication)
+    assets = build_assets("one-op", replication, checks)
     profiler = cProfile.Profile()
     profiler.enable()
-    materialize_all(assets, expected)
+    materialize_all(assets)
     profiler.disable()
     stats = pstats.Stats(profiler)
-    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
-    print(f"\nprofile: one-op materialize of {len(expected)} tables, {total:.2f} s under cProfile")
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(
+        f"\nprofile: one-op materialize of {len(assets.keys)} tables "
+        f"({op_count(assets)} ops), {total:.2f} s under cProfile"
+    )
     entries = stats.stats.items()  # type: ignore[attr-defined]
     for title, index in (("own time", 2), ("cumulative time", 3)):
         print(f"top {top} by {title}:")
@@ -332,12 +370,13 @@ def ratio_line(rows: Sequence[Row], form: str) -> str | None:
     if len(mine) < 2:
         return None
     low, high = mine[0], mine[-1]
-    ratio = high.ms_per_table / low.ms_per_table if low.ms_per_table > 0 else float("inf")
-    verdict = "near-linear" if ratio < NEAR_LINEAR else "SUPER-LINEAR"
+    wall = high.ms_per_table() / low.ms_per_table()
+    cpu = high.ms_per_table(cpu=True) / low.ms_per_table(cpu=True)
+    verdict = "near-linear" if wall < NEAR_LINEAR else "SUPER-LINEAR"
     return (
         f"{form} overhead per table, {high.tables} vs {low.tables} tables: "
-        f"{high.ms_per_table:.2f} / {low.ms_per_table:.2f} ms = {ratio:.2f}x "
-        f"({verdict}; near-linear is < {NEAR_LINEAR:g})"
+        f"{high.ms_per_table():.2f} / {low.ms_per_table():.2f} ms = {wall:.2f}x wall, "
+        f"{cpu:.2f}x CPU ({verdict}; near-linear is < {NEAR_LINEAR:g})"
     )
 
 
@@ -357,49 +396,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--graph-max", type=int, default=1000, help="run the graph form up to this many tables"
     )
     parser.add_argument("--profile-top", type=int, default=15, help="0: do not profile")
+    parser.add_argument(
+        "--tables-per-op",
+        type=int,
+        default=_assets.TABLES_PER_OP,
+        help="tables per op of the one-op form (default: the library's)",
+    )
+    parser.add_argument(
+        "--asset-checks", action="store_true", help="declare the row count check of every table"
+    )
     args = parser.parse_args(argv)
     counts: list[int] = args.tables
     engine: EngineName = args.engine
+    checks: bool = args.asset_checks
     repeat = max(1, args.repeat)
+    _assets.TABLES_PER_OP = args.tables_per_op
 
     logging.getLogger("typedrepl").setLevel(logging.WARNING)
     print(
         f"typedrepl Dagster overhead: dagster {importlib.metadata.version('dagster')}, "
-        f"Python {platform.python_version()}, {platform.machine()}, engine {engine}, "
-        f"repeat {repeat} (median), {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}, engine {engine}, asset checks {'on' if checks else 'off'}, "
+        f"{args.tables_per_op} tables per op, repeat {repeat} (median), "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     )
-    header = f"{'tables':>6}  {'form':<11} {'build s':>8} {'run s':>8} {'engine s':>8} {'overhead s':>10} {'ms/table':>8}"
-    print(header)
+    print(
+        f"{'tables':>6}  {'form':<11} {'ops':>4} {'build s':>7} {'run s':>7} {'cpu s':>7} "
+        f"{'engine s':>8} {'overhead s':>10} {'ms/table':>8} {'cpu ms/table':>12}"
+    )
     rows: list[Row] = []
+    forms: tuple[Form, ...] = ("one-op", "graph")
     with tempfile.TemporaryDirectory(prefix="bench_dagster_") as tmp:
         warm_up = make_replication(engine, 2, Path(tmp) / "warm_up")
-        for form in ("one-op", "graph"):
-            measure(warm_up, form, 1)  # imports and first-call costs, not timed
+        for form in forms:
+            measure(warm_up, form, 1, checks)  # imports and first-call costs, not timed
         for count in counts:
             replication = make_replication(engine, count, Path(tmp))
-            engine_s = statistics.median(
-                timed(lambda: engine_only(replication)) for _ in range(repeat)
+            engine_t = engine_only(replication, repeat)
+            print(
+                f"{count:>6}  {'engine-only':<11} {'':>4} {'':>7} {engine_t.wall_s:7.2f} "
+                f"{engine_t.cpu_s:7.2f}",
+                flush=True,
             )
-            print(f"{count:>6}  {'engine-only':<11} {'':>8} {engine_s:8.2f}", flush=True)
-            forms: list[Form] = ["one-op"] + (["graph"] if count <= args.graph_max else [])
             for form in forms:
-                build_s, run_s = measure(replication, form, repeat)
-                row = Row(count, form, build_s, run_s, engine_s)
+                if form == "graph" and count > args.graph_max:
+                    continue
+                build_s, ops, run = measure(replication, form, repeat, checks)
+                row = Row(count, form, ops, build_s, run, engine_t)
                 rows.append(row)
                 print(
-                    f"{count:>6}  {form:<11} {build_s:8.2f} {run_s:8.2f} {engine_s:8.2f} "
-                    f"{row.overhead_s:10.2f} {row.ms_per_table:8.2f}",
+                    f"{count:>6}  {form:<11} {ops:>4} {build_s:7.2f} {run.wall_s:7.2f} "
+                    f"{run.cpu_s:7.2f} {engine_t.wall_s:8.2f} {row.overhead.wall_s:10.2f} "
+                    f"{row.ms_per_table():8.2f} {row.ms_per_table(cpu=True):12.2f}",
                     flush=True,
                 )
         skipped = [c for c in counts if c > args.graph_max]
         if skipped:
             print(f"graph form not run for {', '.join(map(str, skipped))} tables (--graph-max)")
-        for form in ("one-op", "graph"):
+        for form in forms:
             line = ratio_line(rows, form)
             if line is not None:
                 print(line)
         if args.profile_top > 0:
-            profile(make_replication(engine, counts[-1], Path(tmp) / "profile"), args.profile_top)
+            big = make_replication(engine, counts[-1], Path(tmp) / "profile")
+            profile(big, args.profile_top, checks)
     return 0
 
 

@@ -4,6 +4,7 @@ Every test gets a fresh PostgreSQL database (``postgres_url``) and its own DuckD
 source file; nothing is mocked.
 """
 
+import contextlib
 import secrets
 import shutil
 import uuid
@@ -30,6 +31,7 @@ from typedrepl import (
     ReplicationResource,
     ReplicationTranslator,
     Table,
+    _assets,
     build_replication_specs,
     load_replication,
     replication_assets,
@@ -37,8 +39,10 @@ from typedrepl import (
 )
 from typedrepl.testing import identifier_key, replications, subsets, tables
 
-Form = Literal["multi", "graph"]
-FORMS: tuple[Form, ...] = ("multi", "graph")
+Form = Literal["multi", "graph", "split"]
+FORMS: tuple[Form, ...] = ("multi", "graph", "split")
+"""``split``: ``@replication_assets`` split into ops of one table (of tables that depend
+on each other), as it is above ``TABLES_PER_OP`` tables."""
 STATE_TABLE = "_typedrepl_state"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -81,14 +85,28 @@ def build(
         return replication_graph_assets(
             replication=replication, translator=translator, asset_checks=asset_checks
         )
+    decorate = replication_assets(
+        replication=replication, translator=translator, asset_checks=asset_checks
+    )
 
-    @replication_assets(replication=replication, translator=translator, asset_checks=asset_checks)
     def tables(
         context: dg.AssetExecutionContext, replicator: ReplicationResource
     ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
         yield from replicator.run(context)
 
-    return tables
+    with tables_per_op(1 if form == "split" else _assets.TABLES_PER_OP):
+        return decorate(tables)
+
+
+@contextlib.contextmanager
+def tables_per_op(count: int) -> Iterator[None]:
+    """``@replication_assets`` splits its tables into ops of ``count`` (when decorating)."""
+    saved = _assets.TABLES_PER_OP
+    _assets.TABLES_PER_OP = count
+    try:
+        yield
+    finally:
+        _assets.TABLES_PER_OP = saved
 
 
 def destination_tables(url: str) -> set[tuple[str, str]]:

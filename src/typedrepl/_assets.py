@@ -50,6 +50,14 @@ P = ParamSpec("P")
 ReplicationEvent = MaterializeResult[None] | AssetCheckResult
 """What a replication body yields: ``ReplicationResource.run`` yields these."""
 
+TABLES_PER_OP = 50
+"""Above this many tables, ``@replication_assets`` runs its body in several ops.
+
+Dagster checks each output an op yields against every output of that op, so one op
+for N tables costs O(N**2) and more (2,000 tables: minutes). Parts of at most this many
+tables (tables that depend on each other stay together) keep the cost near-linear.
+"""
+
 
 def _outs(declaration: ReplicationDeclaration) -> dict[str, Out]:
     names = [*declaration.keys_by_output_name, *declaration.check_specs_by_output_name]
@@ -118,15 +126,22 @@ def replication_assets(
     The body receives ``context`` and the resources it names, and usually is
     ``yield from replicator.run(context)``.
 
+    A replication of more than :data:`TABLES_PER_OP` tables is split into parts of at
+    most that many tables (tables that depend on each other stay in one part), each run
+    by its own op ``<name>_part_0001``... in a graph named ``name``: the assets, keys and
+    checks are the same, and Dagster's cost per table stays flat. Under the multiprocess
+    executor the parts run in parallel (limit them with ``op_tags`` and the executor's
+    ``tag_concurrency_limits``, e.g. for a DuckDB destination, which admits one writer).
+
     Args:
         replication: the tables to replicate.
         translator: how tables become assets (default: :class:`ReplicationTranslator`).
-        name: the op's name (default: the body's name).
+        name: the op's name (default: the body's name); the graph's, when split.
         group_name: the group of assets whose translator gives none.
         description: the op's description.
-        op_tags: tags of the op (e.g. concurrency limits).
-        pool: the concurrency pool of the op.
-        retry_policy: how the op is retried on failure.
+        op_tags: tags of the op (e.g. concurrency limits), or of each part's op.
+        pool: the concurrency pool of the op (of each part's op).
+        retry_policy: how the op (each part's op) is retried on failure.
         backfill_policy: how the assets are backfilled.
         asset_checks: declare asset checks: destination rows equal source rows after a
             full refresh, primary key unique in the destination.
@@ -147,17 +162,48 @@ def replication_assets(
     def decorate(
         fn: Callable[Concatenate[AssetExecutionContext, P], Iterable[ReplicationEvent]],
     ) -> AssetsDefinition:
-        node = op(
-            name=name or fn.__name__,
-            description=description,
-            out=_outs(declaration),
-            tags=op_tags,
-            pool=pool,
-            retry_policy=retry_policy,
-        )(_bind(fn, declaration))
+        op_name = name or fn.__name__
+
+        def body_op(part: ReplicationDeclaration, part_name: str, text: str | None) -> OpDefinition:
+            return op(
+                name=part_name,
+                description=text,
+                out=_outs(part),
+                tags=op_tags,
+                pool=pool,
+                retry_policy=retry_policy,
+            )(_bind(fn, part))
+
+        parts = declaration.parts(TABLES_PER_OP)
+        if len(parts) == 1:
+            node: OpDefinition | GraphDefinition = body_op(declaration, op_name, description)
+        else:
+            ops = [
+                body_op(part, f"{op_name}_part_{i:04d}", _part_description(part, i, len(parts)))
+                for i, part in enumerate(parts, start=1)
+            ]
+            node = GraphDefinition(
+                name=op_name,
+                description=description,
+                node_defs=ops,
+                output_mappings=[
+                    OutputMapping(
+                        graph_output_name=out,
+                        mapped_node_name=part_op.name,
+                        mapped_node_output_name=out,
+                    )
+                    for part_op in ops
+                    for out in (o.name for o in part_op.output_defs)
+                ],
+            )
         return _assets_definition(declaration, node, backfill_policy)
 
     return decorate
+
+
+def _part_description(part: ReplicationDeclaration, index: int, count: int) -> str:
+    first, last = part.tables[0].table.name, part.tables[-1].table.name
+    return f"Replicates tables {first!r} to {last!r} ({len(part.tables)} tables; part {index} of {count})."
 
 
 def _default_graph_name(declaration: ReplicationDeclaration) -> str:

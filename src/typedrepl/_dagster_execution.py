@@ -54,23 +54,28 @@ def _keys_text(keys: Set[AssetKey]) -> str:
 def selected_tables(declaration: ReplicationDeclaration, selected: Set[AssetKey]) -> list[str]:
     """The names of the tables whose assets are ``selected``, in config order.
 
+    For a :meth:`~ReplicationDeclaration.part`, the selected tables of that part: the
+    selection may name the replication's other keys (other ops run them).
+
     Raises:
-        AssetContractError: nothing is selected, or a selected key is not declared.
+        AssetContractError: nothing (of the part) is selected, or a selected key is not
+            declared.
     """
-    if not selected:
+    unknown = set(selected) - declaration.all_keys
+    if unknown:
+        msg = (
+            f"selected asset key(s) {_keys_text(unknown)} match no table of this replication "
+            f"(its keys: {_keys_text(declaration.all_keys)})"
+        )
+        raise AssetContractError(msg)
+    names = [d.table.name for d in declaration.tables if d.key in selected]
+    if not names:
         msg = (
             "no asset of this replication is selected: refusing to run an empty selection "
             "(checks run with their table)"
         )
         raise AssetContractError(msg)
-    unknown = set(selected) - declaration.by_key.keys()
-    if unknown:
-        msg = (
-            f"selected asset key(s) {_keys_text(unknown)} match no table of this replication "
-            f"(its keys: {_keys_text(declaration.by_key.keys())})"
-        )
-        raise AssetContractError(msg)
-    return [d.table.name for d in declaration.tables if d.key in selected]
+    return names
 
 
 def _check_results(
@@ -101,6 +106,7 @@ class _Reporter:
 
     def __init__(self, declaration: ReplicationDeclaration, names: list[str]) -> None:
         self.declaration = declaration
+        self.position = {key: i for i, key in enumerate(declaration.order)}
         self.wanted = {declaration.by_name[n].key for n in names}
         self.finished: set[AssetKey] = set()
         self.released: set[AssetKey] = set()
@@ -134,9 +140,7 @@ class _Reporter:
 
     def ready(self) -> Iterator[tuple[DeclaredTable, TableResult]]:
         """Loaded tables whose selected dependencies are done, dependencies first."""
-        for key in self.declaration.order:
-            if key not in self.pending:
-                continue
+        for key in sorted(self.pending, key=self.position.__getitem__):
             waiting = {
                 dep
                 for dep in self.declaration.internal_deps[key] & self.wanted

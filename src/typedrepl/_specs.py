@@ -8,6 +8,7 @@ reported in. :func:`build_replication_specs` is its public, spec-only view.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import re
@@ -78,6 +79,44 @@ class ReplicationDeclaration:
     """Every key, dependencies first, otherwise in config order."""
     by_key: Mapping[AssetKey, DeclaredTable]
     by_name: Mapping[str, DeclaredTable]
+    all_keys: frozenset[AssetKey]
+    """Every key of the replication: those of ``tables``, unless this is a :meth:`part`."""
+
+    def part(self, tables: Sequence[DeclaredTable]) -> ReplicationDeclaration:
+        """These tables only (run by one op); the keys of the others stay known.
+
+        A selection may then name the other tables' keys (another op runs them), but
+        never a key outside the replication.
+        """
+        keys = {d.key for d in tables}
+        return ReplicationDeclaration(
+            connections=self.connections,
+            tables=tuple(tables),
+            replicate=self.replicate,
+            internal_deps={k: self.internal_deps[k] & keys for k in keys},
+            order=tuple(k for k in self.order if k in keys),
+            by_key={d.key: d for d in tables},
+            by_name={d.table.name: d for d in tables},
+            all_keys=self.all_keys,
+        )
+
+    def parts(self, size: int) -> list[ReplicationDeclaration]:
+        """The tables in parts of at most ``size``, in config order, for one op each.
+
+        Tables that depend on each other (directly or not) stay in one part, which
+        then may exceed ``size``: an op reports them dependencies first.
+        """
+        group = _dependency_groups(self.tables, self.internal_deps)
+        members: dict[AssetKey, list[DeclaredTable]] = {}
+        for entry in self.tables:
+            members.setdefault(group[entry.key], []).append(entry)
+        parts: list[list[DeclaredTable]] = [[]]
+        for tables in members.values():  # groups in the config order of their first table
+            if parts[-1] and len(parts[-1]) + len(tables) > size:
+                parts.append([])
+            parts[-1].extend(tables)
+        position = {d.key: i for i, d in enumerate(self.tables)}
+        return [self.part(sorted(tables, key=lambda d: position[d.key])) for tables in parts]
 
     @property
     def keys_by_output_name(self) -> dict[str, AssetKey]:
@@ -181,6 +220,7 @@ def declare_replication(
         order=order,
         by_key=by_key,
         by_name={d.table.name: d for d in declared},
+        all_keys=frozenset(by_key),
     )
 
 
@@ -190,19 +230,46 @@ def _topological_order(
     by_key: Mapping[AssetKey, DeclaredTable],
 ) -> tuple[AssetKey, ...]:
     """``keys`` with dependencies first, otherwise in their given order."""
+    position = {key: i for i, key in enumerate(keys)}
+    missing = {key: len(deps[key]) for key in keys}
+    dependents: dict[AssetKey, list[AssetKey]] = {}
+    for key in keys:
+        for dep in deps[key]:
+            dependents.setdefault(dep, []).append(key)
+    ready = [position[key] for key in keys if not missing[key]]
+    heapq.heapify(ready)
     done: list[AssetKey] = []
-    placed: set[AssetKey] = set()
-    remaining = list(keys)
-    while remaining:
-        ready = next((k for k in remaining if deps[k] <= placed), None)
-        if ready is None:
-            names = [by_key[k].table.name for k in remaining]
-            msg = f"the assets of tables {', '.join(map(repr, names))} depend on each other in a cycle"
-            raise AssetSpecError(msg, tables=names)
-        done.append(ready)
-        placed.add(ready)
-        remaining.remove(ready)
+    while ready:
+        key = keys[heapq.heappop(ready)]
+        done.append(key)
+        for dependent in dependents.get(key, ()):
+            missing[dependent] -= 1
+            if not missing[dependent]:
+                heapq.heappush(ready, position[dependent])
+    if len(done) < len(keys):
+        placed = set(done)
+        names = [by_key[k].table.name for k in keys if k not in placed]
+        msg = f"the assets of tables {', '.join(map(repr, names))} depend on each other in a cycle"
+        raise AssetSpecError(msg, tables=names)
     return tuple(done)
+
+
+def _dependency_groups(
+    tables: Sequence[DeclaredTable], deps: Mapping[AssetKey, frozenset[AssetKey]]
+) -> dict[AssetKey, AssetKey]:
+    """For each key, a key standing for every table it depends on or is depended on by."""
+    parent = {d.key: d.key for d in tables}
+
+    def root(key: AssetKey) -> AssetKey:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for entry in tables:
+        for dep in deps[entry.key]:
+            parent[root(dep)] = root(entry.key)
+    return {d.key: root(d.key) for d in tables}
 
 
 def build_replication_specs(

@@ -256,7 +256,7 @@ class DuckDBSource:
                 f"THEN error('{_INTERVAL_MARK}{index}]') ELSE {ref} END"
             )
         if kind is Kind.UUID:
-            return f"unhex(replace(CAST({ref} AS VARCHAR), '-', ''))"
+            return f"CAST({ref} AS BLOB)"  # the 16 bytes, in the canonical order
         if kind in (Kind.INT16, Kind.UINT16):
             return f"CAST({ref} AS VARCHAR)"
         if kind is Kind.JSON:

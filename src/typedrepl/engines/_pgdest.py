@@ -193,7 +193,10 @@ class PostgresDestination:
             written = self._copy(copy_statement, plan, batches, on_rows)
             for statement in after:
                 self._conn.execute(statement)
-            count = self._one(sql.SQL("SELECT count(*) FROM {}").format(target))
+            if plan.mode is LoadMode.FULL_REFRESH:
+                count: object = written  # the target is the stage: exactly the rows copied
+            else:
+                count = self._one(sql.SQL("SELECT count(*) FROM {}").format(target))
         except psycopg.Error as exc:
             raise self._load_error(exc, plan) from None
         existing = self.existing(plan.schema, plan.name)
