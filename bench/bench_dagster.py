@@ -5,21 +5,27 @@ Run it from the repository root::
     .venv/bin/python bench/bench_dagster.py [--tables 100,1000,5000] [--repeat 1]
 
 It is a benchmark, not a test: it prints what it measured in this one run and exits 0
-unless something broke (a run failed, or the materialized assets are not exactly the
-tables).
+unless something broke (a run failed, or the materialized assets or check evaluations
+are not exactly the declared ones).
 
 For each N it builds a replication of N tables (``t00000`` ...) and times, in process:
 
 * ``engine-only``: ``iter_replicate`` over the N tables, without Dagster;
-* ``one-op``: building the assets (specs + ``@replication_assets``), then
-  ``dagster.materialize`` of all N assets (``DagsterInstance.ephemeral()``);
+* ``one-op``: building the assets (specs + ``@replication_assets``: ``build s``), then
+  ``dagster.materialize`` of all N assets (``run s``, ``DagsterInstance.ephemeral()``);
+  ``ops`` is how many ops ``@replication_assets`` split the tables into;
 * ``graph``: the same with ``replication_graph_assets`` (one op per table), for N up to
   ``--graph-max`` only.
 
-The Dagster overhead of a form is its ``materialize`` time minus the engine-only time;
-the benchmark prints it per table, and the ratio of that per-table cost at the largest N
-to the smallest (near-linear: close to 1, under 2). Finally it profiles (cProfile) the
-one-op ``materialize`` at the largest N and prints where the time went.
+The Dagster overhead of a form is its ``materialize`` time minus the engine-only time,
+printed per table (wall time, and CPU time of this process, which other processes' load
+disturbs less), with the ratio of that per-table cost at the largest N to the smallest
+(near-linear: close to 1, under 2). Finally it profiles (cProfile) the one-op
+``materialize`` at the largest N and prints where the time went.
+
+Options: ``--tables-per-op`` overrides ``typedrepl._assets.TABLES_PER_OP`` (to compare
+sizes); ``--asset-checks`` declares the row count check of every table (the tables have
+no primary key, so no check queries a database).
 
 The engine (``--engine``):
 

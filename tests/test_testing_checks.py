@@ -342,7 +342,8 @@ def test_a_users_tests_with_the_plugin(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
     (tmp_path / "test_user.py").write_text(USER_TESTS, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "typedrepl.pytest_plugin", "-p", "no:cacheprovider",
+        # the plugin comes from the installed package's pytest11 entry point, as for users
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
          "-q", "--rootdir", str(tmp_path), "test_user.py"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

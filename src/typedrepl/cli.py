@@ -145,14 +145,17 @@ def _positive(text: str) -> int:
     return value
 
 
-def _setup_logging(console: Console, verbose: bool) -> None:
+def _console_logger(console: Console, verbose: bool) -> logging.Logger:
+    """A logger of the command's own, writing to ``console``.
+
+    It is not registered with :mod:`logging`, so running the command (also in-process,
+    as the tests do) changes no global logging state.
+    """
     from rich.logging import RichHandler
 
-    handler = RichHandler(console=console, show_path=False, show_time=False)
-    logger = logging.getLogger("typedrepl")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False
+    logger = logging.Logger("typedrepl", logging.INFO if verbose else logging.WARNING)
+    logger.addHandler(RichHandler(console=console, show_path=False, show_time=False))
+    return logger
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -164,11 +167,14 @@ def _run(args: argparse.Namespace) -> int:
     from typedrepl._run import iter_replicate
 
     out, err = Console(), Console(stderr=True)
-    _setup_logging(err, args.verbose)
     progress = _RichProgress(err)
     try:
         outcomes = iter_replicate(
-            replication, args.table or None, batch_size=args.batch_size, progress=progress
+            replication,
+            args.table or None,
+            batch_size=args.batch_size,
+            progress=progress,
+            logger=_console_logger(err, args.verbose),
         )
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,67 @@
+"""The Dagster overhead benchmark's harness runs end to end on a few tables (its speed is
+not checked)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_dagster.py"
+
+
+def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--tables", "5,20", "--repeat", "1", "--profile-top", "3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
+    output = done.stdout
+    assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
+    assert output.startswith("typedrepl Dagster overhead: dagster ")
+    for count in (5, 20):
+        for form in ("engine-only", "one-op", "graph"):
+            assert re.search(rf"^ +{count}  {form} ", output, re.MULTILINE), (count, form)
+    for form in ("one-op", "graph"):
+        assert re.search(
+            rf"^{form} overhead per table, 20 vs 5 tables: .* ms = [0-9.]+x wall, [0-9.]+x CPU ",
+            output,
+            re.MULTILINE,
+        ), form
+    assert "profile: one-op materialize of 20 tables" in output
+    assert "top 3 by own time:" in output
+    assert "top 3 by cumulative time:" in output
+    assert not list(tmp_path.iterdir())  # everything was made in a temporary directory
+
+
+def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
+    """``--tables-per-op`` splits the one-op form, and asset checks are counted too."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--tables",
+            "7",
+            "--tables-per-op",
+            "3",
+            "--asset-checks",
+            "--graph-max",
+            "0",
+            "--profile-top",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
+    output = done.stdout
+    assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
+    assert re.search(r"^ +7  one-op +3 ", output, re.MULTILINE), output
+    assert "graph form not run for 7 tables" in output
+    assert "profile:" not in output
