@@ -15,7 +15,10 @@ For each N it builds a replication of N tables (``t00000`` ...) and times, in pr
   ``dagster.materialize`` of all N assets (``run s``, ``DagsterInstance.ephemeral()``);
   ``ops`` is how many ops ``@replication_assets`` split the tables into;
 * ``graph``: the same with ``replication_graph_assets`` (one op per table), for N up to
-  ``--graph-max`` only.
+  ``--graph-max`` only;
+* ``chunks``: the same with several ``@replication_assets`` definitions of
+  ``--chunk-size`` tables each (what a user can do by hand: the same keys, in several
+  ``AssetsDefinition`` objects instead of one).
 
 The Dagster overhead of a form is its ``materialize`` time minus the engine-only time,
 printed per table (wall time, and CPU time of this process, which other processes' load
@@ -23,8 +26,9 @@ disturbs less), with the ratio of that per-table cost at the largest N to the sm
 (near-linear: close to 1, under 2). Finally it profiles (cProfile) the one-op
 ``materialize`` at the largest N and prints where the time went.
 
-Options: ``--tables-per-op`` overrides ``typedrepl._assets.TABLES_PER_OP`` (to compare
-sizes); ``--asset-checks`` declares the row count check of every table (the tables have
+Options: ``--split-above`` and ``--tables-per-part`` override ``SPLIT_ABOVE`` and
+``TABLES_PER_PART`` of ``typedrepl._assets`` (to compare how ``@replication_assets``
+splits tables into ops); ``--asset-checks`` declares the row count check of every table (the tables have
 no primary key, so no check queries a database).
 
 The engine (``--engine``):
@@ -89,7 +93,8 @@ if TYPE_CHECKING:
 
     from typedrepl._plan import TablePlan
 
-Form = Literal["one-op", "graph"]
+Form = Literal["one-op", "graph", "chunks"]
+FORMS: tuple[Form, ...] = ("one-op", "graph", "chunks")
 EngineName = Literal["null", "duckdb"]
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 """The console shows errors only; every event is still stored in the instance."""
@@ -227,35 +232,49 @@ def make_replication(engine: EngineName, count: int, workdir: Path) -> Replicati
     return Replication(connections=connections, tables=tuple(Table(name=n) for n in names))
 
 
-def build_assets(form: Form, replication: Replication[Table], checks: bool) -> dg.AssetsDefinition:
+def build_assets(
+    form: Form, replication: Replication[Table], checks: bool, chunk: int
+) -> list[dg.AssetsDefinition]:
+    """The form's asset definitions: one, except for ``chunks``."""
     if form == "graph":
-        return replication_graph_assets(
-            replication=replication, name="bench_graph", asset_checks=checks
-        )
+        return [
+            replication_graph_assets(
+                replication=replication, name="bench_graph", asset_checks=checks
+            )
+        ]
+    if form == "one-op":
+        return [one_op(replication, "bench_tables", checks)]
+    tables = replication.tables
+    return [
+        one_op(attrs.evolve(replication, tables=tables[i : i + chunk]), f"bench_chunk_{i}", checks)
+        for i in range(0, len(tables), chunk)
+    ]
 
-    @replication_assets(replication=replication, name="bench_tables", asset_checks=checks)
-    def bench_tables(
+
+def one_op(replication: Replication[Table], name: str, checks: bool) -> dg.AssetsDefinition:
+    @replication_assets(replication=replication, name=name, asset_checks=checks)
+    def body(
         context: dg.AssetExecutionContext, replicator: ReplicationResource
     ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
         yield from replicator.run(context)
 
-    return bench_tables
+    return body
 
 
-def op_count(assets: dg.AssetsDefinition) -> int:
-    node = assets.node_def
-    return len(node.node_defs) if isinstance(node, dg.GraphDefinition) else 1
+def op_count(definitions: Sequence[dg.AssetsDefinition]) -> int:
+    nodes = [d.node_def for d in definitions]
+    return sum(len(n.node_defs) if isinstance(n, dg.GraphDefinition) else 1 for n in nodes)
 
 
 class BenchError(Exception):
     """A run did not do what it should: the benchmark's figures would mean nothing."""
 
 
-def materialize_all(assets: dg.AssetsDefinition) -> None:
+def materialize_all(definitions: Sequence[dg.AssetsDefinition]) -> None:
     """Materialize every asset; fail unless each key (and check) was reported once."""
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
-            [assets],
+            definitions,
             instance=instance,
             resources={"replicator": ReplicationResource()},
             run_config=QUIET,
@@ -265,11 +284,13 @@ def materialize_all(assets: dg.AssetsDefinition) -> None:
             raise BenchError("the run failed")
         keys = [e.asset_key for e in result.get_asset_materialization_events()]
         checks = [e.asset_check_key for e in result.get_asset_check_evaluations()]
-    if len(keys) != len(assets.keys) or set(keys) != assets.keys:
-        msg = f"{len(keys)} materializations ({len(set(keys))} keys) for {len(assets.keys)} tables"
+    declared = {k for d in definitions for k in d.keys}
+    declared_checks = {k for d in definitions for k in d.check_keys}
+    if len(keys) != len(declared) or set(keys) != declared:
+        msg = f"{len(keys)} materializations ({len(set(keys))} keys) for {len(declared)} tables"
         raise BenchError(msg)
-    if len(checks) != len(assets.check_keys) or set(checks) != assets.check_keys:
-        raise BenchError(f"{len(checks)} check evaluations for {len(assets.check_keys)} checks")
+    if len(checks) != len(declared_checks) or set(checks) != declared_checks:
+        raise BenchError(f"{len(checks)} check evaluations for {len(declared_checks)} checks")
 
 
 # --------------------------------------------------------------------------- measuring
@@ -326,7 +347,7 @@ def engine_only(replication: Replication[Table], repeat: int) -> Timing:
 
 
 def measure(
-    replication: Replication[Table], form: Form, repeat: int, checks: bool
+    replication: Replication[Table], form: Form, repeat: int, checks: bool, chunk: int
 ) -> tuple[float, int, Timing]:
     """Median build seconds, op count and ``materialize`` time of ``form``."""
     builds: list[Timing] = []
@@ -334,7 +355,7 @@ def measure(
     ops = 0
     for _ in range(repeat):
         with timing(builds):
-            assets = build_assets(form, replication, checks)
+            assets = build_assets(form, replication, checks, chunk)
         ops = op_count(assets)
         with timing(runs):
             materialize_all(assets)
@@ -343,7 +364,7 @@ def measure(
 
 def profile(replication: Replication[Table], top: int, checks: bool) -> None:
     """cProfile one one-op ``materialize`` and print the functions that took the time."""
-    assets = build_assets("one-op", replication, checks)
+    assets = build_assets("one-op", replication, checks, 0)
     profiler = cProfile.Profile()
     profiler.enable()
     materialize_all(assets)
@@ -351,7 +372,7 @@ def profile(replication: Replication[Table], top: int, checks: bool) -> None:
     stats = pstats.Stats(profiler)
     total = stats.total_tt  # type: ignore[attr-defined]
     print(
-        f"\nprofile: one-op materialize of {len(assets.keys)} tables "
+        f"\nprofile: one-op materialize of {len(replication.tables)} tables "
         f"({op_count(assets)} ops), {total:.2f} s under cProfile"
     )
     entries = stats.stats.items()  # type: ignore[attr-defined]
@@ -393,20 +414,46 @@ def parse_counts(text: str) -> list[int]:
     return counts
 
 
+def parse_forms(text: str) -> tuple[Form, ...]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    forms = tuple(f for f in FORMS if f in chosen)
+    if not forms or len(forms) != len(set(chosen)):
+        raise argparse.ArgumentTypeError(f"expected forms among {', '.join(FORMS)}, got {text!r}")
+    return forms
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tables", type=parse_counts, default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--forms",
+        type=parse_forms,
+        default=FORMS,
+        help=f"comma-separated, among {','.join(FORMS)} (default: all)",
+    )
     parser.add_argument("--engine", choices=["null", "duckdb"], default="null")
     parser.add_argument(
         "--graph-max", type=int, default=1000, help="run the graph form up to this many tables"
     )
     parser.add_argument("--profile-top", type=int, default=15, help="0: do not profile")
     parser.add_argument(
-        "--tables-per-op",
+        "--split-above",
         type=int,
-        default=_assets.TABLES_PER_OP,
-        help="tables per op of the one-op form (default: the library's)",
+        default=_assets.SPLIT_ABOVE,
+        help="one-op form: split above this many tables (default: the library's)",
+    )
+    parser.add_argument(
+        "--tables-per-part",
+        type=int,
+        default=_assets.TABLES_PER_PART,
+        help="one-op form: tables per op when split (default: the library's)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=_assets.SPLIT_ABOVE,
+        help="chunks form: tables per @replication_assets definition",
     )
     parser.add_argument(
         "--asset-checks", action="store_true", help="declare the row count check of every table"
@@ -415,15 +462,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts: list[int] = args.tables
     engine: EngineName = args.engine
     checks: bool = args.asset_checks
+    chunk: int = args.chunk_size
     repeat = max(1, args.repeat)
-    _assets.TABLES_PER_OP = args.tables_per_op
+    _assets.SPLIT_ABOVE, _assets.TABLES_PER_PART = args.split_above, args.tables_per_part
 
     logging.getLogger("typedrepl").setLevel(logging.WARNING)
     print(
         f"typedrepl Dagster overhead: dagster {importlib.metadata.version('dagster')}, "
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.1f}, engine {engine}, asset checks {'on' if checks else 'off'}, "
-        f"{args.tables_per_op} tables per op, repeat {repeat} (median), "
+        f"one-op splits above {args.split_above} tables into ops of {args.tables_per_part}, "
+        f"chunks of {chunk}, repeat {repeat} (median), "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     )
     print(
@@ -431,11 +480,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'engine s':>8} {'overhead s':>10} {'ms/table':>8} {'cpu ms/table':>12}"
     )
     rows: list[Row] = []
-    forms: tuple[Form, ...] = ("one-op", "graph")
+    forms: tuple[Form, ...] = args.forms
     with tempfile.TemporaryDirectory(prefix="bench_dagster_") as tmp:
         warm_up = make_replication(engine, 2, Path(tmp) / "warm_up")
         for form in forms:
-            measure(warm_up, form, 1, checks)  # imports and first-call costs, not timed
+            measure(warm_up, form, 1, checks, chunk)  # imports and first-call costs, not timed
         for count in counts:
             replication = make_replication(engine, count, Path(tmp))
             engine_t = engine_only(replication, repeat)
@@ -447,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for form in forms:
                 if form == "graph" and count > args.graph_max:
                     continue
-                build_s, ops, run = measure(replication, form, repeat, checks)
+                build_s, ops, run = measure(replication, form, repeat, checks, chunk)
                 row = Row(count, form, ops, build_s, run, engine_t)
                 rows.append(row)
                 print(
@@ -456,14 +505,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{row.ms_per_table():8.2f} {row.ms_per_table(cpu=True):12.2f}",
                     flush=True,
                 )
-        skipped = [c for c in counts if c > args.graph_max]
+        skipped = [c for c in counts if c > args.graph_max] if "graph" in forms else []
         if skipped:
             print(f"graph form not run for {', '.join(map(str, skipped))} tables (--graph-max)")
         for form in forms:
             line = ratio_line(rows, form)
             if line is not None:
                 print(line)
-        if args.profile_top > 0:
+        if args.profile_top > 0 and "one-op" in forms:
             big = make_replication(engine, counts[-1], Path(tmp) / "profile")
             profile(big, args.profile_top, checks)
     return 0

@@ -39,14 +39,17 @@ def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
 
 
 def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
-    """``--tables-per-op`` splits the one-op form, and asset checks are counted too."""
+    """``--split-above`` and ``--tables-per-part`` split the one-op form; asset checks
+    are counted too."""
     done = subprocess.run(
         [
             sys.executable,
             str(BENCH),
             "--tables",
             "7",
-            "--tables-per-op",
+            "--split-above",
+            "5",
+            "--tables-per-part",
             "3",
             "--asset-checks",
             "--graph-max",

@@ -41,8 +41,8 @@ from typedrepl.testing import identifier_key, replications, subsets, tables
 
 Form = Literal["multi", "graph", "split"]
 FORMS: tuple[Form, ...] = ("multi", "graph", "split")
-"""``split``: ``@replication_assets`` split into ops of one table (of tables that depend
-on each other), as it is above ``TABLES_PER_OP`` tables."""
+"""``split``: ``@replication_assets`` split into ops of one table (or of tables that
+depend on each other), as it is for replications of more than ``SPLIT_ABOVE`` tables."""
 STATE_TABLE = "_typedrepl_state"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -94,19 +94,20 @@ def build(
     ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
         yield from replicator.run(context)
 
-    with tables_per_op(1 if form == "split" else _assets.TABLES_PER_OP):
+    with split_into_ops_of_one() if form == "split" else contextlib.nullcontext():
         return decorate(tables)
 
 
 @contextlib.contextmanager
-def tables_per_op(count: int) -> Iterator[None]:
-    """``@replication_assets`` splits its tables into ops of ``count`` (when decorating)."""
-    saved = _assets.TABLES_PER_OP
-    _assets.TABLES_PER_OP = count
+def split_into_ops_of_one() -> Iterator[None]:
+    """``@replication_assets`` splits any replication into ops of one table (or of the
+    tables that depend on each other), while decorating."""
+    saved = _assets.SPLIT_ABOVE, _assets.TABLES_PER_PART
+    _assets.SPLIT_ABOVE, _assets.TABLES_PER_PART = 0, 1
     try:
         yield
     finally:
-        _assets.TABLES_PER_OP = saved
+        _assets.SPLIT_ABOVE, _assets.TABLES_PER_PART = saved
 
 
 def destination_tables(url: str) -> set[tuple[str, str]]:
@@ -306,6 +307,53 @@ def test_tables_that_depend_on_each_other_are_reported_dependencies_first(
     result = dg.materialize([build("multi", replication)], resources=RESOURCES)
     keys = [e.asset_key for e in result.get_asset_materialization_events()]
     assert keys == [dg.AssetKey("users"), dg.AssetKey("events")]
+
+
+def test_split_form_runs_dependent_tables_in_one_op_dependencies_first(
+    source: str, postgres_url: str
+) -> None:
+    """Split into ops, ``events`` (first in the config) still waits for ``users``, its
+    dependency: they share an op; ``items`` gets its own."""
+    replication = load_replication(
+        {
+            "connections": {
+                "source": {"type": "duckdb", "connection": source},
+                "destination": {"type": "postgres", "connection": postgres_url},
+            },
+            "tables": [
+                {"name": "events", "meta": {"deps": ["users"]}},
+                {"name": "items"},
+                {"name": "users"},
+            ],
+        }
+    )
+    assets = build("split", replication)
+    assert isinstance(assets.node_def, dg.GraphDefinition)
+    assert [len(op.output_defs) for op in assets.node_def.node_defs] == [2, 1]
+    result = dg.materialize([assets], resources=RESOURCES)
+    keys = [e.asset_key for e in result.get_asset_materialization_events()]
+    assert keys.index(dg.AssetKey("users")) < keys.index(dg.AssetKey("events"))
+    assert set(keys) == {dg.AssetKey(n) for n in ("events", "items", "users")}
+
+
+def test_split_form_runs_only_the_ops_of_selected_tables(source: str, postgres_url: str) -> None:
+    """A subset of a split replication starts only the ops holding selected tables."""
+    replication = replication_for(source, postgres_url, "users", "items", "events")
+    assets = build("split", replication, asset_checks=True)
+    selection = [dg.AssetKey("items"), dg.AssetKey("events")]
+    result = dg.materialize([assets], resources=RESOURCES, selection=selection)
+    assert materialized(result) == set(selection)
+    steps = [
+        e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START
+    ]
+    assert len(steps) == 2
+    assert all(step is not None and "_part_" in step for step in steps)
+    assert {(c.asset_key, c.check_name) for c in result.get_asset_check_evaluations()} == {
+        (key, name)
+        for key in selection
+        for name in ("row_count_matches_source", "primary_key_unique")
+    }
+    assert destination_tables(postgres_url) == {("public", "items"), ("public", "events")}
 
 
 # --------------------------------------------------------------------------- failures

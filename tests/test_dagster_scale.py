@@ -23,7 +23,7 @@ from typedrepl import (
     replication_assets,
     replication_graph_assets,
 )
-from typedrepl._assets import TABLES_PER_OP
+from typedrepl._assets import SPLIT_ABOVE, TABLES_PER_PART
 from typedrepl._dagster_execution import selected_tables
 from typedrepl._specs import _topological_order, declare_replication
 
@@ -49,10 +49,11 @@ def _names(tables: Sequence[Table]) -> list[str]:
 
 
 def test_more_tables_than_one_op_holds_are_split_with_the_same_assets() -> None:
-    """Above ``TABLES_PER_OP`` tables: a graph of ops of at most that many tables each,
-    declaring the keys, checks, specs and deps of the graph form, with the op settings
-    on every op."""
-    replication = _many(2 * TABLES_PER_OP + 1)
+    """Above ``SPLIT_ABOVE`` tables: a graph of ops of at most ``TABLES_PER_PART`` tables
+    each, declaring the keys, checks, specs and deps of the graph form, with the op
+    settings on every op."""
+    replication = _many(SPLIT_ABOVE + 1)
+    count = -(-(SPLIT_ABOVE + 1) // TABLES_PER_PART)
     policy = dg.RetryPolicy(max_retries=2)
 
     @replication_assets(
@@ -80,7 +81,9 @@ def test_more_tables_than_one_op_holds_are_split_with_the_same_assets() -> None:
     node = tables.node_def
     assert isinstance(node, dg.GraphDefinition)
     assert node.name == "warehouse"
-    assert [op.name for op in node.node_defs] == [f"warehouse_part_{i:04d}" for i in (1, 2, 3)]
+    assert [op.name for op in node.node_defs] == [
+        f"warehouse_part_{i:04d}" for i in range(1, count + 1)
+    ]
     sizes = []
     for op in node.node_defs:
         assert isinstance(op, dg.OpDefinition)
@@ -88,15 +91,16 @@ def test_more_tables_than_one_op_holds_are_split_with_the_same_assets() -> None:
         assert op.pool == "db"
         assert op.retry_policy == policy
         sizes.append(len(op.output_defs) // 3)  # each table: its output and two checks
-    assert sizes == [TABLES_PER_OP, TABLES_PER_OP, 1]
+    assert sum(sizes) == SPLIT_ABOVE + 1
+    assert max(sizes) == TABLES_PER_PART
     defs = dg.Definitions(assets=[tables], resources={"replicator": ReplicationResource()})
     assert set(defs.resolve_all_asset_keys()) == set(tables.keys)
     job = defs.resolve_implicit_global_asset_job_def()
     assert [n.name for n in job.graph.node_defs] == ["warehouse"]
 
 
-def test_up_to_tables_per_op_tables_stay_one_op() -> None:
-    replication = _many(TABLES_PER_OP)
+def test_up_to_split_above_tables_stay_one_op() -> None:
+    replication = _many(SPLIT_ABOVE)
 
     @replication_assets(replication=replication)
     def tables(
@@ -198,5 +202,5 @@ def test_a_long_chain_of_deps_is_ordered() -> None:
     )
     declaration = declare_replication(replication)
     assert [k.path[-1] for k in declaration.order] == [f"t{i:05d}" for i in reversed(range(count))]
-    (part,) = declaration.parts(TABLES_PER_OP)
+    (part,) = declaration.parts(TABLES_PER_PART)
     assert len(part.tables) == count

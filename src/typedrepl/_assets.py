@@ -50,12 +50,15 @@ P = ParamSpec("P")
 ReplicationEvent = MaterializeResult[None] | AssetCheckResult
 """What a replication body yields: ``ReplicationResource.run`` yields these."""
 
-TABLES_PER_OP = 50
-"""Above this many tables, ``@replication_assets`` runs its body in several ops.
+SPLIT_ABOVE = 250
+"""Above this many tables, ``@replication_assets`` runs its body in several ops."""
+TABLES_PER_PART = 25
+"""The most tables each of those ops runs (tables that depend on each other stay together).
 
-Dagster checks each output an op yields against every output of that op, so one op
-for N tables costs O(N**2) and more (2,000 tables: minutes). Parts of at most this many
-tables (tables that depend on each other stay together) keep the cost near-linear.
+Dagster checks each output an op yields against every output of the op and every asset
+of the definition, so one op for N tables costs O(N**2) or more: 1,000 tables took 24 s
+in one op and 8 s in parts of 25 (``bench/bench_dagster.py``). Up to ``SPLIT_ABOVE``
+tables one op costs no more than parts, and spawns one process, not several.
 """
 
 
@@ -126,10 +129,10 @@ def replication_assets(
     The body receives ``context`` and the resources it names, and usually is
     ``yield from replicator.run(context)``.
 
-    A replication of more than :data:`TABLES_PER_OP` tables is split into parts of at
-    most that many tables (tables that depend on each other stay in one part), each run
-    by its own op ``<name>_part_0001``... in a graph named ``name``: the assets, keys and
-    checks are the same, and Dagster's cost per table stays flat. Under the multiprocess
+    A replication of more than :data:`SPLIT_ABOVE` (250) tables is split into parts of
+    at most :data:`TABLES_PER_PART` (25) tables (tables that depend on each other stay in
+    one part), each run by its own op ``<name>_part_0001``... in a graph named ``name``:
+    the assets, keys and checks are the same, and Dagster's cost per table stays flat. Under the multiprocess
     executor the parts run in parallel (limit them with ``op_tags`` and the executor's
     ``tag_concurrency_limits``, e.g. for a DuckDB destination, which admits one writer).
 
@@ -174,7 +177,8 @@ def replication_assets(
                 retry_policy=retry_policy,
             )(_bind(fn, part))
 
-        parts = declaration.parts(TABLES_PER_OP)
+        split = len(declaration.tables) > SPLIT_ABOVE
+        parts = declaration.parts(TABLES_PER_PART) if split else [declaration]
         if len(parts) == 1:
             node: OpDefinition | GraphDefinition = body_op(declaration, op_name, description)
         else:

@@ -161,7 +161,9 @@ def materialize_selection(
     """Run the selected tables; one ``MaterializeResult`` per loaded table, then failures."""
     op_context = context.op_execution_context
     names = selected_tables(declaration, op_context.selected_asset_keys)
-    selected_checks = op_context.selected_asset_check_keys
+    checks_by_key: dict[AssetKey, set[AssetCheckKey]] = {}
+    for check_key in op_context.selected_asset_check_keys:
+        checks_by_key.setdefault(check_key.asset_key, set()).add(check_key)
     connections = resource._effective_connections(declaration)
     secrets = resource._secrets(declaration)
     reporter = _Reporter(declaration, names)
@@ -169,8 +171,9 @@ def materialize_selection(
     def release() -> Iterator[ReplicationEvent]:
         for entry, result in reporter.ready():
             yield MaterializeResult(asset_key=entry.key, metadata=materialization_metadata(result))
+            checks = checks_by_key.get(entry.key, set())
             yield from _check_results(
-                entry, result, connections.destination, selected_checks, secrets, context.log
+                entry, result, connections.destination, checks, secrets, context.log
             )
 
     for outcome in resource._outcomes(declaration, names, context.log):
