@@ -24,9 +24,9 @@ def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
     assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
     assert output.startswith("typedrepl Dagster overhead: dagster ")
     for count in (5, 20):
-        for form in ("engine-only", "one-op", "graph"):
+        for form in ("engine-only", "one-op", "graph", "chunks"):
             assert re.search(rf"^ +{count}  {form} ", output, re.MULTILINE), (count, form)
-    for form in ("one-op", "graph"):
+    for form in ("one-op", "graph", "chunks"):
         assert re.search(
             rf"^{form} overhead per table, 20 vs 5 tables: .* ms = [0-9.]+x wall, [0-9.]+x CPU ",
             output,
@@ -39,8 +39,8 @@ def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
 
 
 def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
-    """``--split-above`` and ``--tables-per-part`` split the one-op form; asset checks
-    are counted too."""
+    """``--split-above`` and ``--tables-per-part`` split the one-op form, ``--chunk-size``
+    sizes the chunks; asset checks are counted too."""
     done = subprocess.run(
         [
             sys.executable,
@@ -51,6 +51,8 @@ def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
             "5",
             "--tables-per-part",
             "3",
+            "--chunk-size",
+            "4",
             "--asset-checks",
             "--graph-max",
             "0",
@@ -66,5 +68,6 @@ def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
     output = done.stdout
     assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
     assert re.search(r"^ +7  one-op +3 ", output, re.MULTILINE), output
+    assert re.search(r"^ +7  chunks +2 ", output, re.MULTILINE), output
     assert "graph form not run for 7 tables" in output
     assert "profile:" not in output
