@@ -397,6 +397,11 @@ def ratio_line(rows: Sequence[Row], form: str) -> str | None:
     if len(mine) < 2:
         return None
     low, high = mine[0], mine[-1]
+    if min(low.ms_per_table(), low.ms_per_table(cpu=True)) <= 0:
+        return (
+            f"{form} overhead per table, {high.tables} vs {low.tables} tables: not measurable "
+            f"(at {low.tables} tables the run took less than the engine alone)"
+        )
     wall = high.ms_per_table() / low.ms_per_table()
     cpu = high.ms_per_table(cpu=True) / low.ms_per_table(cpu=True)
     verdict = "near-linear" if wall < NEAR_LINEAR else "SUPER-LINEAR"
