@@ -13,7 +13,9 @@ Outcomes of a leg:
 * ``lossless``: the same values, another type (``UBIGINT`` comes back as
   ``DECIMAL(20,0)``), or the same JSON document (``jsonb`` orders keys).
 * ``error``: the load fails before anything is committed, naming the table, the
-  column, the source type and a way out; the destination is unchanged.
+  column, the source type and a way out; the destination is unchanged. The way out
+  named first is the ``column_types`` override (``override``), and the test loads the
+  failing leg again with it: the column then arrives as the source's own text.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class Family:
     note: str = ""
     hint: str = ""
     """For an error: a phrase the message must contain (besides table, column, way out)."""
+    override: str = "text"
+    """For an error: the ``column_types`` value the message suggests, with which the failing
+    leg loads the source's text of each value (``""``: no override helps)."""
 
     @property
     def literals(self) -> str:
@@ -258,6 +263,7 @@ DUCKDB_FAMILIES: tuple[Family, ...] = (
         [("'a' || chr(0) || 'b'", None)],
         there_outcome=ERROR,
         hint="NUL",
+        override="",
     ),
     _d(
         "BLOB",
@@ -1000,6 +1006,8 @@ def _table(families: tuple[Family, ...], there: str, back: str) -> list[str]:
         else:
             second = _cell(f.back_outcome, f"`{f.back}`" if f.back else "")
         note = f.note or (f"error names the column: {f.hint}" if f.hint else "")
+        if ERROR in (f.there_outcome, f.back_outcome) and f.override:
+            note += f"; `column_types: {{x: {f.override}}}` copies its text"
         lines.append(f"| `{f.type}` | {f.literals} | {first} | {second} | {note} |")
     return lines
 
@@ -1014,7 +1022,8 @@ def render_fidelity() -> str:
         "✓ exact: same value (and, back home, the same type and text). "
         "≈ lossless: same value in another type, or the same JSON document. "
         "E error: the load fails before anything is committed, naming table, column and "
-        "source type with a way out (cast it in a source view, or `exclude_columns`).",
+        "source type with a way out (`column_types: {x: text}` to copy its text form, a "
+        "source view, or `exclude_columns`).",
         "",
         "### DuckDB -> PostgreSQL -> DuckDB",
         "",

@@ -31,13 +31,21 @@ def test_bench_copy_runs_and_reports(postgres_server_url: str, tmp_path: Path) -
     )
     output = done.stdout
     assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
-    for method in ("typedrepl", "psql \\copy", "raw"):
-        assert f"\n{method} " in output, method  # a row of the results table
+    for method in (
+        "typedrepl",
+        "psql \\copy",
+        "raw",
+        "typedrepl merge, key order",
+        "typedrepl merge, random order",
+        "SQL upsert (info)",
+    ):
+        assert f"\n{method} " in output, method  # a row of a results table
     for line in (
         "typedrepl/psql \\copy rate",
         "typedrepl/raw rate",
         "typedrepl peak RSS",
         "typedrepl merge rate",
+        "the rate of the SQL upsert alone",
     ):
         assert line in output, line
     assert "verification: all" in output

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from typedrepl import (
+    ColumnType,
     ConfigError,
     ConfigIssue,
     Connections,
@@ -226,6 +227,7 @@ def test_every_field_loads() -> None:
             cursor="created_at",
             source_schema="public",
             exclude_columns=("payload",),
+            column_types={"location": ColumnType.TEXT, "attributes": ColumnType.JSON},
             meta=shop,
         ),
         Table(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from typedrepl import (
+    ColumnType,
     ConfigError,
     Connections,
     DuckDBConnection,
@@ -153,6 +154,14 @@ def test_generated_tables_have_what_their_mode_needs(table: Table) -> None:
         assert needed <= set(table.columns)
         assert not table.exclude_columns
     assert needed.isdisjoint(table.exclude_columns)
+    # overrides name copied columns, never the cursor, and a key column only as text
+    copied = set(table.columns) if table.columns is not None else None
+    for name, kind in table.column_types.items():
+        assert type(kind) is ColumnType
+        assert name != table.cursor
+        assert name not in table.exclude_columns
+        assert copied is None or name in copied
+        assert name not in table.primary_key or kind is ColumnType.TEXT
 
 
 @settings(max_examples=30, deadline=None)
@@ -186,6 +195,8 @@ def test_tables_refuses_what_it_cannot_build() -> None:
         ("a password in key=value form", lambda r: any("password=" in c.connection and "://" not in c.connection for c in (r.connections.source, r.connections.destination))),
         ("a renamed table in a schema", lambda r: any(t.destination_table and t.destination_schema for t in r.tables)),
         ("Dagster metadata", lambda r: any(t.meta != TableMeta() for t in r.tables)),
+        ("column type overrides", lambda r: any(set(t.column_types.values()) == set(ColumnType) for t in r.tables)),
+        ("a key column read as text", lambda r: any(set(t.column_types) & set(t.primary_key) for t in r.tables)),
     ],
 )  # fmt: skip
 def test_replications_cover_the_features(
@@ -357,6 +368,11 @@ def mutations(data: dict[str, object]) -> list[Mutation]:
         for field in ("primary_key", "columns", "exclude_columns"):
             found.append(Mutation("mapping for a list", _set((*at, field), {"id": 1}), _format((*at, field)), "expected a name or a list of names, got mapping {'id': 1}", (*at, field)))  # fmt: skip
         found.append(Mutation("string for meta", _set((*at, "meta"), "shop"), _format((*at, "meta")), "expected a mapping, got string 'shop'", (*at, "meta")))  # fmt: skip
+        found.append(Mutation("list for column_types", _set((*at, "column_types"), ["geom"]), _format((*at, "column_types")), "expected a mapping of column names to column types, got list ['geom']", (*at, "column_types")))  # fmt: skip
+        if isinstance(table, dict) and isinstance(table.get("column_types"), dict):
+            for column in table["column_types"]:
+                typed: Where = (*at, "column_types", column)
+                found.append(Mutation("unknown column type", _set(typed, "geometry"), _format(typed), "expected one of text, json; got string 'geometry'", typed))  # fmt: skip
         if isinstance(table, dict) and table.get("mode") == "incremental":
             found.append(Mutation("int for a cursor", _set((*at, "cursor"), 1), _format((*at, "cursor")), "expected a string, got integer 1", (*at, "cursor")))  # fmt: skip
         if isinstance(table, dict) and isinstance(table.get("meta"), dict):

@@ -571,6 +571,7 @@ def _source_columns(table: Table) -> list[str]:
         *([table.cursor] if table.cursor else []),
         *(table.columns or ()),
         *table.exclude_columns,
+        *table.column_types,
     ]:
         if identifier_key(name) not in {identifier_key(n) for n in names}:
             names.append(name)

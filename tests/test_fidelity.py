@@ -136,9 +136,11 @@ def _same(got: Sequence[str | None], want: Sequence[str | None], as_json: bool) 
 
 
 def _error_problems(failure: TableFailure, table: str, origin_type: str, f: Family) -> list[str]:
-    """What a failure's message lacks: table, column, type, the hint, a way out."""
+    """What a failure's message lacks: table, column, type, the hint, the ways out."""
     text = failure.error
     wanted = [f"table {table!r}", "column 'x'", origin_type, f.hint, "exclude_columns"]
+    if f.override:
+        wanted.append(f"set column_types: {{x: {f.override}}}")
     return [
         f"the error does not say {w!r}: {text}" for w in wanted if w.lower() not in text.lower()
     ]
@@ -219,7 +221,45 @@ def _run_matrix(
         elif back_outcome == EXACT and back_type != origin_type:
             back_outcome = LOSSLESS
         cells[f.label] = Cell(there_type, there_outcome, back_type, back_outcome)
+    problems += _run_overrides(families, names, first, origin, there, back)
     return cells, problems
+
+
+def _run_overrides(
+    families: Sequence[Family],
+    names: Sequence[str],
+    first: dict[str, TableResult | TableFailure],
+    origin: Side,
+    there: Side,
+    back: Side,
+) -> list[str]:
+    """Load each failed leg again with the override its error suggests: the column must
+    arrive as text, each value the text the leg's source prints for it."""
+    by_name = dict(zip(names, families, strict=True))
+    legs: dict[tuple[Side, Side], list[str]] = {}
+    for name, f in by_name.items():
+        if f.override and ERROR in (f.there_outcome, f.back_outcome):
+            leg = (origin, there) if isinstance(first[name], TableFailure) else (there, back)
+            legs.setdefault(leg, []).append(name)
+    problems: list[str] = []
+    for (source, destination), chosen in legs.items():
+        tables = [
+            {"name": n, "primary_key": "id", "column_types": {"x": by_name[n].override}}
+            for n in chosen
+        ]
+        for out in iter_replicate(replication_for(source, destination, tables)):
+            where = f"{by_name[out.table].label} ({out.table}) with column_types"
+            if isinstance(out, TableFailure):
+                problems.append(f"{where}: failed: {out.error}")
+                continue
+            got_type = _type_of(destination, out.table)
+            if got_type != ("VARCHAR" if destination.kind == "duckdb" else "text"):
+                problems.append(f"{where}: the column is {got_type}, not text")
+            got = _texts(destination, out.table, as_json=False)
+            want = _texts(source, out.table, as_json=False)
+            if got != want:
+                problems.append(f"{where}: {got!r} != the source's text {want!r}")
+    return problems
 
 
 def _compare(families: Sequence[Family], cells: dict[str, Cell], problems: list[str]) -> None:

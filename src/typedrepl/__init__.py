@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from typedrepl._loading import dump_replication, load_replication
 from typedrepl._models import (
+    ColumnType,
     Connection,
     Connections,
     DuckDBConnection,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     # models
+    "ColumnType",
     "Connection",
     "Connections",
     "DuckDBConnection",

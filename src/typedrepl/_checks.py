@@ -652,6 +652,7 @@ def _fails(
 _TABLE_RESETS: Final[tuple[Mapping[str, object], ...]] = (
     {"meta": TableMeta()},
     {"mode": LoadMode.FULL_REFRESH, "cursor": None, "primary_key": ()},
+    {"column_types": {}},
     {"columns": None, "exclude_columns": ()},
     {"source_schema": None},
     {"destination_schema": None},

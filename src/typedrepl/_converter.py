@@ -20,7 +20,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from typedrepl._models import CONNECTION_TYPES, Connection, TableMeta
+from typedrepl._models import CONNECTION_TYPES, ColumnType, Connection, TableMeta
 from typedrepl._secrets import redact_url
 
 PathPart: TypeAlias = str | int
@@ -107,6 +107,30 @@ def _str_mapping(value: object, _: object) -> dict[str, str]:
     return dict(value)
 
 
+def _column_types(value: object, _: object) -> dict[str, ColumnType]:
+    """``{column: text | json}``; a wrong value is reported at its column's key."""
+    if not isinstance(value, Mapping):
+        raise Invalid(f"expected a mapping of column names to column types, got {describe(value)}")
+    out: dict[str, ColumnType] = {}
+    wrong: list[Invalid] = []
+    for key, item in value.items():
+        if not isinstance(key, str):
+            wrong.append(Invalid(f"expected a column name as the key, got {describe(key)}"))
+            continue
+        try:
+            member = _enum(item, ColumnType)
+        except Invalid as exc:
+            wrong.append(Invalid(exc.message, (key,)))
+            continue
+        assert isinstance(member, ColumnType)
+        out[key] = member
+    if len(wrong) == 1:
+        raise wrong[0]
+    if wrong:
+        raise ExceptionGroup("invalid column_types", wrong)
+    return out
+
+
 def _enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
     allowed = [str(m.value) for m in cls]
     if isinstance(value, str) and value in allowed:
@@ -128,6 +152,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: t in (Mapping[str, str], dict[str, str]),
         _str_mapping,
+    )
+    conv.register_structure_hook_func(
+        lambda t: t in (Mapping[str, ColumnType], dict[str, ColumnType]),
+        _column_types,
     )
 
     def mapping_first(cls: type[object]) -> Callable[[object, object], object]:
@@ -172,6 +200,10 @@ def _make_converter() -> cattrs.Converter:
         lambda t: make_dict_unstructure_fn(t, conv, _cattrs_omit_if_default=True),
     )
     conv.register_unstructure_hook_func(lambda t: t == tuple[str, ...], list)
+    conv.register_unstructure_hook_func(
+        lambda t: t in (Mapping[str, ColumnType], dict[str, ColumnType]),
+        lambda value: {str(k): str(v) for k, v in value.items()},
+    )
     return conv
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from typedrepl._converter import CONVERTER, Path, describe, issues_from, suggest
 from typedrepl._models import (
+    ColumnType,
     Connection,
     Connections,
     LoadMode,
@@ -293,11 +294,11 @@ def _where(field: str, path: Path, remap: Mapping[str, Path]) -> Path:
 def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Context) -> None:
     """Checks that need only the table itself."""
 
-    def add(field: str, message: str) -> None:
+    def add(field: str, message: str, *, key: str | None = None) -> None:
         where = _where(field, path, remap)
         if where != (*path, field):  # the value is a default: say which table it fails
             message += f"; used by {format_path(path)} ({table.name!r})"
-        ctx.add(where, message)
+        ctx.add(where if key is None else (*where, key), message)
 
     if table.mode is LoadMode.MERGE and not table.primary_key:
         add("mode", "mode 'merge' needs a primary_key (the columns rows are matched on)")
@@ -319,25 +320,51 @@ def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Cont
             add("exclude_columns", f"the {role} {name!r} cannot be excluded")
         if table.columns is not None and name not in table.columns:
             add("columns", f"the {role} {name!r} must be one of the copied columns")
+    for name, message in _column_type_problems(table):
+        add("column_types", message, key=name)
 
 
-def _identifier_fields(table: Table) -> Iterator[tuple[str, str, str]]:
-    """``(field, value, side)`` for every identifier a table names."""
-    yield "name", table.name, "source"
+def _column_type_problems(table: Table) -> Iterator[tuple[str, str]]:
+    """``(column, problem)``: an override names a copied column that is not the cursor,
+    and a primary key column only as text."""
+    for name, kind in table.column_types.items():
+        if name == table.cursor:
+            yield (
+                name,
+                f"the cursor {name!r} cannot be read as {kind}: its comparisons would change "
+                "meaning (an incremental load compares the source's own values)",
+            )
+        elif name in table.primary_key and kind == ColumnType.JSON:
+            yield (
+                name,
+                f"the primary key column {name!r} cannot be read as json (rows are matched on "
+                "it); read it as text",
+            )
+        if name in table.exclude_columns:
+            yield name, f"column {name!r} is left out by exclude_columns; drop one of the two"
+        elif table.columns is not None and name not in table.columns:
+            yield name, f"column {name!r} is not one of the copied columns; add it to columns"
+
+
+def _identifier_fields(table: Table) -> Iterator[tuple[Path, str, str]]:
+    """``(where in the table, value, side)`` for every identifier a table names."""
+    yield ("name",), table.name, "source"
     yield (
-        "name" if table.destination_table is None else "destination_table",
+        ("name",) if table.destination_table is None else ("destination_table",),
         table.target_name,
         "destination",
     )
     if table.source_schema is not None:
-        yield "source_schema", table.source_schema, "source"
+        yield ("source_schema",), table.source_schema, "source"
     if table.destination_schema is not None:
-        yield "destination_schema", table.destination_schema, "destination"
+        yield ("destination_schema",), table.destination_schema, "destination"
     for field in ("primary_key", "columns", "exclude_columns"):
         for name in getattr(table, field) or ():
-            yield field, name, "both"
+            yield (field,), name, "both"
     if table.cursor is not None:
-        yield "cursor", table.cursor, "both"
+        yield ("cursor",), table.cursor, "both"
+    for name in table.column_types:
+        yield ("column_types", name) if name else ("column_types",), name, "both"
 
 
 def _check_identifiers(
@@ -348,16 +375,16 @@ def _check_identifiers(
         for side, conn in (("source", connections.source), ("destination", connections.destination))
     }
     for table, path in located:
-        for field, value, side in _identifier_fields(table):
+        for where, value, side in _identifier_fields(table):
             if not value:
-                ctx.add((*path, field), "an identifier cannot be empty")
+                ctx.add((*path, *where), "an identifier cannot be empty")
             elif "\x00" in value:
-                ctx.add((*path, field), f"identifier {value!r} contains a NUL character")
+                ctx.add((*path, *where), f"identifier {value!r} contains a NUL character")
             size = len(value.encode())
             sides = ("source", "destination") if side == "both" else (side,)
             if size > POSTGRES_MAX_IDENTIFIER_BYTES and any(limited[s] for s in sides):
                 ctx.add(
-                    (*path, field),
+                    (*path, *where),
                     f"identifier {value!r} is {size} bytes; PostgreSQL allows at most "
                     f"{POSTGRES_MAX_IDENTIFIER_BYTES} (it would silently truncate it): choose a "
                     "shorter name (destination_table renames the table in the destination)",

@@ -12,6 +12,7 @@ from typedrepl._secrets import passwords_in, redact_url, scrub
 
 __all__ = [
     "CONNECTION_TYPES",
+    "ColumnType",
     "Connection",
     "Connections",
     "DuckDBConnection",
@@ -46,6 +47,23 @@ class LoadMode(enum.StrEnum):
     """Copy the rows whose ``cursor`` is greater than the last value loaded."""
     MERGE = "merge"
     """Upsert every source row by primary key."""
+
+
+class ColumnType(enum.StrEnum):
+    """How a column named in a table's ``column_types`` is read, whatever its own type.
+
+    The way to copy a column whose type has no faithful counterpart (a DuckDB ``BIT``
+    or ``UNION``, a PostgreSQL ``point`` or ``money``...), or to copy any column in
+    another form: ``column_types: {geom: text, attrs: json}``. The destination column
+    gets the override's type; the source column itself is not changed.
+    """
+
+    TEXT = "text"
+    """The column's text form, as the source prints it (DuckDB ``CAST(col AS VARCHAR)``,
+    PostgreSQL ``col::text``), into a text column (PostgreSQL ``text``, DuckDB ``VARCHAR``)."""
+    JSON = "json"
+    """The column as a JSON document (DuckDB ``to_json(col)``, PostgreSQL ``to_jsonb(col)``),
+    into a JSON column (PostgreSQL ``jsonb``, DuckDB ``JSON``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -154,6 +172,9 @@ class Table:
     """Copy only these columns (default: all of them)."""
     exclude_columns: tuple[str, ...] = attrs.field(default=(), converter=_names)
     """Copy every column but these."""
+    column_types: Mapping[str, ColumnType] = attrs.field(factory=dict, hash=False)
+    """Columns read in another form than their own type: column name -> ``text`` or ``json``
+    (see :class:`ColumnType`). Not the ``cursor``; a primary key column only as ``text``."""
     meta: TableMeta = TableMeta()
 
     @property

@@ -18,6 +18,8 @@ Rules the plan encodes:
   first run); the run logs how many there are.
 * The stored cursor is ignored when the destination table does not exist (it is
   then loaded in full).
+* A column in ``column_types`` is read as text or JSON whatever its source type
+  (also one without a mapping); the plan keeps its source type for display.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from typedrepl._models import LoadMode, Replication, Table, TableT
+from typedrepl._models import ColumnType, LoadMode, Replication, Table, TableT
 from typedrepl._secrets import scrub
-from typedrepl._types import CURSOR_KINDS, LogicalType, UnsupportedTypeError
+from typedrepl._types import CURSOR_KINDS, Kind, LogicalType, UnsupportedTypeError
 from typedrepl.engines import load_engine
 from typedrepl.engines._base import (
     CursorState,
@@ -39,6 +41,7 @@ from typedrepl.engines._base import (
     SourceColumn,
     SourceEngine,
 )
+from typedrepl.engines._errors import way_out
 from typedrepl.errors import EngineError, TypedReplError
 
 __all__ = ["Action", "PlannedColumn", "TablePlan", "decide", "plan"]
@@ -63,8 +66,11 @@ class PlannedColumn:
 
     name: str
     source_type: str
+    """The source's own type (also when ``override`` reads it as another)."""
     logical: LogicalType
     destination_type: str
+    override: ColumnType | None = None
+    """The table's ``column_types`` entry: the column is read as text or JSON."""
 
 
 @attrs.frozen(kw_only=True)
@@ -126,20 +132,28 @@ class TablePlan:
                 )
             if self.upsert:
                 parts.append(f"upsert on ({', '.join(self.primary_key)})")
+        parts += [
+            f"column {c.name}: {c.source_type} read as {c.override}"
+            for c in self.columns
+            if c.override is not None
+        ]
         parts += [f"add column {name}" for name in self.add_columns]
         parts += [f"keep column {name} (NULL for new rows)" for name in self.kept_columns]
         return "; ".join(parts)
 
 
-_WAY_OUT = (
-    "cast the column to a supported type in a source view, or leave it out with exclude_columns"
-)
+_OVERRIDE_TYPES: dict[ColumnType, LogicalType] = {
+    ColumnType.TEXT: LogicalType(Kind.TEXT),
+    ColumnType.JSON: LogicalType(Kind.JSON),
+}
+"""The type an overridden column is read as. ``JSON`` (not ``JSON_TEXT``): PostgreSQL stores
+it as ``jsonb`` (matched by equality in a merge), DuckDB as ``JSON``."""
 
 
 def _select(table: Table, source: Sequence[SourceColumn]) -> tuple[SourceColumn, ...]:
     by_name = {c.name: c for c in source}
     wanted = table.columns if table.columns is not None else tuple(c.name for c in source)
-    named = [*wanted, *table.exclude_columns, *table.primary_key]
+    named = [*wanted, *table.exclude_columns, *table.primary_key, *table.column_types]
     if table.cursor is not None:
         named.append(table.cursor)
     unknown = sorted({n for n in named if n not in by_name})
@@ -206,23 +220,26 @@ def decide(
             )
     columns: list[PlannedColumn] = []
     for col in selected:
-        if col.logical is None:
+        given = table.column_types.get(col.name)
+        override = None if given is None else ColumnType(given)
+        logical = col.logical if override is None else _OVERRIDE_TYPES[override]
+        if logical is None:
             return attrs.evolve(
                 base,
                 error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
-                f"{col.problem}; {_WAY_OUT}",
+                f"{col.problem}; {way_out(col.name)}",
                 error_column=col.name,
             )
         try:
-            dest_type = destination.type_name(col.logical)
+            dest_type = destination.type_name(logical)
         except UnsupportedTypeError as exc:
             return attrs.evolve(
                 base,
                 error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
-                f"{exc}; {_WAY_OUT}",
+                f"{exc}; {way_out(col.name)}",
                 error_column=col.name,
             )
-        columns.append(PlannedColumn(col.name, col.native_type, col.logical, dest_type))
+        columns.append(PlannedColumn(col.name, col.native_type, logical, dest_type, override))
     base = attrs.evolve(base, columns=tuple(columns))
     if table.cursor is not None:
         cursor_col = next(c for c in columns if c.name == table.cursor)

@@ -14,8 +14,10 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 
+import attrs
+
 from typedrepl._models import LoadMode, Replication, Table, TableT
-from typedrepl._plan import decide
+from typedrepl._plan import PlannedColumn, decide
 from typedrepl._progress import NullProgress, Progress
 from typedrepl._results import ColumnResult, TableResult
 from typedrepl._secrets import scrub
@@ -24,9 +26,10 @@ from typedrepl.engines._base import (
     CursorFilter,
     DestinationEngine,
     ReadSpec,
+    SourceColumn,
     SourceEngine,
 )
-from typedrepl.engines._errors import RejectedValueError
+from typedrepl.engines._errors import RejectedValueError, way_out
 from typedrepl.errors import EngineError, ReplicationError, TableFailure
 
 __all__ = ["DEFAULT_BATCH_ROWS", "iter_replicate", "replicate"]
@@ -191,7 +194,7 @@ def _load(
     read = ReadSpec(
         schema=src_schema,
         table=table.name,
-        columns=tuple(by_name[c.name] for c in plan.columns),
+        columns=tuple(_read_as_planned(by_name[c.name], c) for c in plan.columns),
         cursor=cursor,
     )
     if plan.upsert:
@@ -242,6 +245,13 @@ def _load(
     )
 
 
+def _read_as_planned(column: SourceColumn, planned: PlannedColumn) -> SourceColumn:
+    """The source column as the plan reads it: an override changes its type."""
+    if planned.override is None:
+        return column
+    return attrs.evolve(column, logical=planned.logical, override=planned.override)
+
+
 def _explain(
     exc: RejectedValueError, table: Table, source: SourceEngine, read: ReadSpec
 ) -> EngineError:
@@ -265,9 +275,11 @@ def _explain(
         )
     else:
         message = f"{message} (the destination was not changed)"
-        if "exclude_columns" not in message:
-            message += (
-                "; cast or filter the column in a source view, or leave it out with exclude_columns"
+        if "exclude_columns" not in message:  # else the message names its own ways out
+            message += "; " + (
+                "cast or filter the column in a source view, or leave it out with exclude_columns"
+                if exc.column is None
+                else way_out(exc.column, view="cast or filter it in a source view")
             )
     if native is not None:
         message += f" [source type {native}]"

@@ -41,6 +41,7 @@ import attrs
 from hypothesis import strategies as st
 
 from typedrepl._models import (
+    ColumnType,
     Connection,
     Connections,
     DuckDBConnection,
@@ -224,9 +225,11 @@ def tables(
     """Valid tables: every load mode with the fields it needs.
 
     ``merge`` tables have a primary key (often composite), ``incremental`` tables a
-    cursor; ``columns``/``exclude_columns`` keep the key and cursor copied; names may
-    be renamed in the destination and placed in schemas; ``meta`` holds Dagster
-    overrides. Column names within a table are unique under :func:`identifier_key`.
+    cursor; ``columns``/``exclude_columns`` keep the key and cursor copied;
+    ``column_types`` overrides some copied columns (never the cursor, a key column only
+    as ``text``); names may be renamed in the destination and placed in schemas;
+    ``meta`` holds Dagster overrides. Column names within a table are unique under
+    :func:`identifier_key`.
 
     Args:
         table_type: :class:`~typedrepl.Table` or your ``attrs`` subclass of it.
@@ -284,6 +287,16 @@ def tables(
             copied = tuple(draw(st.permutations([*needed, *chosen]))) or (columns[0],)
         elif selection == "exclude" and others:
             excluded = tuple(draw(st.lists(st.sampled_from(others), min_size=1, unique=True)))
+        copyable = [
+            c for c in (columns if copied is None else copied) if c not in excluded and c != cursor
+        ]
+        overridden = (
+            draw(st.lists(st.sampled_from(copyable), max_size=2, unique=True)) if copyable else []
+        )
+        column_types = {
+            c: ColumnType.TEXT if c in primary_key else draw(st.sampled_from(ColumnType))
+            for c in overridden
+        }
         return table_type(
             name=draw(names),
             primary_key=primary_key,
@@ -294,6 +307,7 @@ def tables(
             destination_table=draw(optional),
             columns=copied,
             exclude_columns=excluded,
+            column_types=column_types,
             meta=draw(meta),
             **draw(extras),
         )

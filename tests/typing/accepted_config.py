@@ -6,6 +6,7 @@ here runs at import time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import assert_type
 
@@ -13,6 +14,7 @@ import attrs
 from hypothesis import strategies as st
 
 from typedrepl import (
+    ColumnType,
     ConfigError,
     ConfigIssue,
     Connection,
@@ -57,6 +59,7 @@ def loading(path: Path) -> None:
     assert_type(mine.tables[0].cursor, str | None)
     assert_type(mine.tables[0].columns, tuple[str, ...] | None)
     assert_type(mine.tables[0].meta, TableMeta)
+    assert_type(mine.tables[0].column_types, Mapping[str, ColumnType])
     assert_type(mine.select(["users"]), tuple[MyTable, ...])
     assert_type(mine.select(None), tuple[MyTable, ...])
     assert_type(mine.table("users"), MyTable)
@@ -89,6 +92,9 @@ def building() -> None:
     plain = Replication(connections=conns, tables=(Table(name="t", primary_key=["a", "b"]),))
     assert_type(plain, Replication[Table])
     assert_type(Table(name="t", meta=TableMeta(owners="team:x", tags={"a": "b"})), Table)
+    overridden = Table(name="t", column_types={"geom": ColumnType.TEXT, "attrs": ColumnType.JSON})
+    assert_type(overridden.column_types, Mapping[str, ColumnType])
+    assert_type(overridden.column_types["geom"], ColumnType)
 
 
 def strategies() -> None:

@@ -19,7 +19,7 @@ from typedrepl._types import LogicalType
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from typedrepl._models import Connection
+    from typedrepl._models import ColumnType, Connection
     from typedrepl._plan import TablePlan
 
 __all__ = [
@@ -46,6 +46,9 @@ class SourceColumn:
     logical: LogicalType | None
     """``None`` when the type cannot be mapped; ``problem`` says why."""
     problem: str | None = None
+    override: ColumnType | None = None
+    """Read the column as text or JSON instead (the table's ``column_types``); ``logical``
+    is then the override's type. Set by the run in a :class:`ReadSpec`, never by a source."""
 
 
 @attrs.frozen

@@ -25,7 +25,7 @@ from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
 from typedrepl._types import Kind, LogicalType, duckdb_type
 from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
 from typedrepl.engines._ddconn import compose, open_duckdb, qualified, quote_duckdb, type_sql
-from typedrepl.engines._errors import RejectedValueError, driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBDestination"]
@@ -64,8 +64,7 @@ def _check_range(array: pa.Array[Any], col: PlannedColumn, before: int) -> None:
         if text is not None and not low <= int(str(text)) <= high:
             raise RejectedValueError(
                 f"the value {text} at row {before + index + 1} of the load does not fit "
-                f"DuckDB {col.destination_type} ({low} to {high}); cast the column to text in a "
-                "source view, or leave it out with exclude_columns",
+                f"DuckDB {col.destination_type} ({low} to {high}); {way_out(col.name)}",
                 column=col.name,
             )
 

@@ -3,7 +3,8 @@
 Columns whose DuckDB Arrow export is not the canonical layout are converted in the
 ``SELECT``: UUID to its 16 bytes, HUGEINT/UHUGEINT to text, STRUCT/MAP/nested lists
 to JSON text (``to_json``), ENUM to VARCHAR, TIMESTAMP_S/_MS to TIMESTAMP, fixed
-``ARRAY`` to LIST.
+``ARRAY`` to LIST. A column overridden in ``column_types`` is read as
+``CAST(col AS VARCHAR)`` (text) or ``to_json(col)`` (json), whatever its type.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Generator
 import duckdb
 import pyarrow as pa
 
-from typedrepl._models import Connection
+from typedrepl._models import ColumnType, Connection
 from typedrepl._types import Kind, LogicalType, UnsupportedTypeError, duckdb_type, from_duckdb
 from typedrepl.engines._arrow import arrow_schema
 from typedrepl.engines._base import ReadSpec, SourceColumn
@@ -28,7 +29,7 @@ from typedrepl.engines._ddconn import (
     quote_duckdb,
     type_sql,
 )
-from typedrepl.engines._errors import RejectedValueError, driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBSource"]
@@ -45,8 +46,8 @@ def _read_error(exc: Exception, read: ReadSpec, secrets: tuple[str, ...]) -> Eng
         name = read.columns[int(match[1])].name
         return RejectedValueError(
             "an INTERVAL whose hours, minutes and seconds add up to more than 2562047 hours "
-            "(2^63 nanoseconds) cannot be copied exactly; move the excess into days in a "
-            "source view, or leave the column out with exclude_columns",
+            "(2^63 nanoseconds) cannot be copied exactly; "
+            + way_out(name, json=False, view="move the excess into days in a source view"),
             column=name,
         )
     return driver_error(exc, secrets, doing="cannot read the source table")
@@ -242,6 +243,10 @@ class DuckDBSource:
     def _expression(col: SourceColumn, index: int) -> str:
         assert col.logical is not None
         ref = quote_duckdb(col.name)
+        if col.override == ColumnType.TEXT:
+            return f"CAST({ref} AS VARCHAR)"
+        if col.override == ColumnType.JSON:
+            return f"CAST(to_json({ref}) AS VARCHAR)"
         kind = col.logical.kind
         native = col.native_type.upper()
         if kind is Kind.INTERVAL:

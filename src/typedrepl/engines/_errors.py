@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import yaml
+
 from typedrepl._secrets import scrub
 from typedrepl.errors import EngineError
 
-__all__ = ["RejectedValueError", "driver_error"]
+__all__ = ["RejectedValueError", "driver_error", "way_out"]
+
+
+def way_out(column: str, *, json: bool = True, view: str = "") -> str:
+    """The ways out for a column that cannot be copied as it is, the config's override first.
+
+    ``set column_types: {geom: text} (or json) for this table, or leave it out with
+    exclude_columns``; ``view`` (``"cast it in a source view"``) is offered in between, and
+    ``json=False`` leaves out the ``json`` override where it would not help. The column
+    name is quoted as YAML needs it, so the snippet can be pasted into the config.
+    """
+    snippet = yaml.safe_dump(
+        {column: "text"}, default_flow_style=True, allow_unicode=True, width=2**31
+    ).strip()
+    also = " (or json)" if json else ""
+    between = f", {view}" if view else ""
+    return (
+        f"set column_types: {snippet}{also} for this table{between}, "
+        "or leave it out with exclude_columns"
+    )
 
 
 class RejectedValueError(EngineError):

@@ -5,8 +5,8 @@
   failure or a killed process leaves the target as it was and no stage behind.
 * ``append`` (and ``incremental`` without a key): ``COPY`` straight into the target.
 * ``merge`` (and ``incremental`` with a key): ``COPY`` into a temporary stage, then
-  ``INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE target IS DISTINCT FROM excluded``
-  (rows that did not change are not rewritten).
+  ``INSERT ... SELECT ... ORDER BY key ON CONFLICT (key) DO UPDATE ... WHERE target IS
+  DISTINCT FROM excluded`` (rows that did not change are not rewritten).
 * ``incremental`` stores its cursor in ``<schema>._typedrepl_state`` in the same
   transaction as the rows.
 
@@ -305,9 +305,13 @@ class PostgresDestination:
     ) -> sql.Composed:
         target = sql.Identifier(plan.schema, plan.name)
         others = [c for c in plan.columns if c.name not in plan.primary_key]
-        insert = sql.SQL("INSERT INTO {} AS t ({}) SELECT {} FROM {} ON CONFLICT ({})").format(
-            target, names, names, stage, key
-        )
+        # In key order, the upsert visits the target's index and pages in order: with the
+        # changes in random order, 500,000 of them into a 5,000,000-row table took 11.9 s
+        # and wrote 3.2 GB of WAL (pages evicted, then dirtied again); sorted, 4.0 s and
+        # 0.9 GB (bench/README.md).
+        insert = sql.SQL(
+            "INSERT INTO {} AS t ({}) SELECT {} FROM {} ORDER BY {} ON CONFLICT ({})"
+        ).format(target, names, names, stage, key, key)
         if not others:
             return sql.SQL("{} DO NOTHING").format(insert)
 

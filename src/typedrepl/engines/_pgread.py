@@ -27,7 +27,7 @@ from typedrepl.engines._arrow import (
     TIMESTAMP_NEG_INFINITY,
     arrow_type,
 )
-from typedrepl.engines._errors import RejectedValueError
+from typedrepl.engines._errors import RejectedValueError, way_out
 
 __all__ = ["BeyondDuckDB", "register_loaders", "rows_to_batch"]
 
@@ -159,20 +159,19 @@ def _conversion_error(
             return RejectedValueError(
                 f"a timestamp after 294247-01-10 04:00:54.775806 (DuckDB's last; "
                 f"{beyond.micros} microseconds from 2000-01-01) at row {index + 1} of the "
-                "batch cannot be stored in DuckDB (its next value is infinity); filter or cast "
-                "the column in a source view, or leave it out with exclude_columns",
+                "batch cannot be stored in DuckDB (its next value is infinity); "
+                + way_out(name, json=False, view="filter or cast it in a source view"),
                 column=name,
             )
         if isinstance(value, list) and any(isinstance(v, list) for v in value):
             return RejectedValueError(
                 f"a multi-dimensional array at row {index + 1} of the batch cannot be stored "
-                f"as a DuckDB {logical} list; select to_jsonb(column) in a source view to copy "
-                "it as JSON, or leave it out with exclude_columns",
+                f"as a DuckDB {logical} list; {way_out(name)}",
                 column=name,
             )
     return RejectedValueError(
-        f"cannot convert the value(s) to {logical}: {exc}; cast the column in a source view "
-        "or leave it out with exclude_columns",
+        f"cannot convert the value(s) to {logical}: {exc}; "
+        + way_out(name, view="cast it in a source view"),
         column=name,
     )
 

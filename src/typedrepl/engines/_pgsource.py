@@ -1,7 +1,8 @@
 """PostgreSQL as a source: one ``REPEATABLE READ`` read-only snapshot, a server-side cursor.
 
 The key checks, the cursor maximum, the row count and the rows themselves are all
-read in the same snapshot, so they agree with each other.
+read in the same snapshot, so they agree with each other. A column overridden in
+``column_types`` is read as ``col::text`` (text) or ``to_jsonb(col)::text`` (json).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import TYPE_CHECKING
 import psycopg
 from psycopg import sql
 
-from typedrepl._models import Connection
+from typedrepl._models import ColumnType, Connection
 from typedrepl._types import Kind, LogicalType, UnsupportedTypeError, from_postgres
 from typedrepl.engines._base import ReadSpec, SourceColumn
-from typedrepl.engines._errors import RejectedValueError, driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
 from typedrepl.engines._pgconn import connect
 from typedrepl.engines._pgread import register_loaders, rows_to_batch
 from typedrepl.errors import EngineError
@@ -107,7 +108,12 @@ class PostgresSource:
         if nulls:
             return f"{nulls} row(s) have a NULL primary key ({', '.join(key)})"
         as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(k) for k in keys)
-        grouped = sql.SQL(", ").join(keys)
+        # A key read as text is matched on its text (its own type may have no equality).
+        overridden = {c.name for c in read.columns if c.override is not None}
+        grouped = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(k) if name in overridden else k
+            for name, k in zip(key, keys, strict=True)
+        )
         try:
             row = self._conn.execute(
                 sql.SQL(
@@ -189,8 +195,7 @@ class PostgresSource:
                             raise RejectedValueError(
                                 f"the array at row {seen + bad + 1} of the load has more than one "
                                 "dimension or a lower bound other than 1, which a DuckDB list "
-                                "cannot keep; select to_jsonb(column) in a source view to copy "
-                                "it as JSON, or leave it out with exclude_columns",
+                                f"cannot keep; {way_out(name)}",
                                 column=name,
                             )
                     seen += len(rows)
@@ -215,6 +220,10 @@ class PostgresSource:
     def _expression(self, col: SourceColumn) -> sql.Composable:
         assert col.logical is not None
         ref = sql.Identifier(col.name)
+        if col.override == ColumnType.TEXT:
+            return sql.SQL("{}::text").format(ref)
+        if col.override == ColumnType.JSON:
+            return sql.SQL("to_jsonb({})::text").format(ref)
         kind = col.logical.kind
         if kind is Kind.JSON and col.native_type.endswith("[]"):
             return sql.SQL("to_jsonb({})::text").format(ref)

@@ -32,6 +32,7 @@ from typedrepl.engines._arrow import (
     TIMESTAMP_INFINITY,
     TIMESTAMP_NEG_INFINITY,
 )
+from typedrepl.engines._errors import way_out
 
 __all__ = ["CopyEncoder", "WireValueError", "interval_wire", "numeric_wire"]
 
@@ -238,7 +239,7 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> None:
         seen.add(key)
 
 
-def _check_json_keys(array: pa.Array[Any]) -> None:
+def _check_json_keys(array: pa.Array[Any], name: str) -> None:
     """Refuse a JSON document with a duplicate object key: ``jsonb`` keeps only the last."""
     for index, doc in enumerate(array.to_pylist()):
         if not isinstance(doc, str) or doc.count(":") < 2:  # fewer than two keys: no duplicate
@@ -248,8 +249,8 @@ def _check_json_keys(array: pa.Array[Any]) -> None:
         except _DuplicateKeyError as exc:
             raise _RowValueError(
                 f"a JSON document has the key {exc.args[0]!r} twice; PostgreSQL jsonb would keep "
-                "only the last value (cast the column to VARCHAR in a source view to keep the "
-                "exact text, or leave it out with exclude_columns)",
+                "only the last value (to keep the exact text, "
+                f"{way_out(name, json=False)})",
                 index,
             ) from None
         except ValueError:  # not JSON: PostgreSQL rejects it, naming the row
@@ -328,7 +329,7 @@ class CopyEncoder:
                 if logical.element.kind in (Kind.DATE, Kind.TIMESTAMP):
                     return _temporal_list_column(array, logical.element.kind)
             if kind is Kind.JSON and name in self._json_unique_keys:
-                _check_json_keys(array)
+                _check_json_keys(array, name)
         except _RowValueError as exc:
             row = self._rows + exc.index + 1
             raise WireValueError(f"{exc} at row {row} of the load", name, row) from None
