@@ -30,9 +30,11 @@ What it does, all in a temporary directory:
    ``os.wait4``. After each, the row count, the DDL, a checksum of every row
    (``sum(hashtext(t::text))``, identical across methods) and a per-column fingerprint
    (counts, sums, min/max, compared with DuckDB's) are checked.
-4. ``--repeat`` times: restore the full table with typedrepl (untimed; then ``VACUUM
-   (ANALYZE)`` and ``CHECKPOINT``), then time a typedrepl ``merge`` of the changes into
-   it, and check the result against the expected merge computed by DuckDB.
+4. ``--repeat`` times, in a rotating order, each after restoring the full table with
+   typedrepl (untimed; then ``VACUUM (ANALYZE)`` and ``CHECKPOINT``): time a typedrepl
+   ``merge`` of the changes in key order, the same changes in a random order, and (for
+   information) the server's own part of it, the SQL upsert of the changes already in
+   PostgreSQL; check each result against the expected merge computed by DuckDB.
 
 Timings are taken inside each child around the work itself (connect to commit),
 excluding interpreter start-up and imports; the ``psql`` load is timed around the
@@ -88,6 +90,16 @@ UPDATE_SHARE = 0.9
 
 SOURCE_TABLE = "activity"
 CHANGES_TABLE = "activity_changes"
+"""The changes in key order (updated ids ascending, then the new ids)."""
+CHANGES_SHUFFLED = "activity_changes_shuffled"
+"""The same changes in a random (hashed) order, as an export by update time would be."""
+CHANGES_PG = "activity_changes_pg"
+"""The changes loaded into PostgreSQL (untimed), for the server-only upsert baseline."""
+
+MERGE_ORDERED = "typedrepl merge, key order"
+MERGE_SHUFFLED = "typedrepl merge, random order"
+MERGE_SQL = "SQL upsert (info)"
+MERGES = (MERGE_ORDERED, MERGE_SHUFFLED, MERGE_SQL)
 
 TYPEDREPL = "typedrepl"
 PSQL = "psql \\copy"
@@ -245,6 +257,11 @@ def generate_data(source: Path, changes: Path, plan: MergePlan) -> float:
         con.execute(
             f"INSERT INTO {CHANGES_TABLE} SELECT {_generated_select(1)} "  # noqa: S608
             f"FROM ({plan.ids_sql()}) ids"
+        )
+        con.execute(_duckdb_ddl(CHANGES_SHUFFLED))
+        con.execute(
+            f"INSERT INTO {CHANGES_SHUFFLED} SELECT * FROM {CHANGES_TABLE} "  # noqa: S608
+            "ORDER BY hash(id, 7)"
         )
         con.execute("CHECKPOINT")
     return time.monotonic() - started
@@ -694,7 +711,7 @@ class Bench:
     failures: list[str] = field(default_factory=list)
     checks: int = 0
     steps: dict[str, list[Step]] = field(default_factory=lambda: {m: [] for m in METHODS})
-    merges: list[Step] = field(default_factory=list)
+    merges: dict[str, list[Step]] = field(default_factory=lambda: {m: [] for m in MERGES})
     checksum: int | None = None
     checksum_from: str = ""
     source_fingerprint: list[object] = field(default_factory=list)
@@ -730,13 +747,12 @@ class Bench:
             f"gave {self.checksum}",
         )
 
-    def verify_merge(self, run: ChildRun) -> None:
+    def verify_merge(self, rows_written: object) -> None:
         plan, table = self.plan, TARGET_TABLES[TYPEDREPL]
         expected_rows = plan.rows + plan.inserts
         self.check(
-            run.result.get("rows_written") == plan.merge_rows,
-            f"merge: typedrepl reports {run.result.get('rows_written')} rows written, "
-            f"expected {plan.merge_rows}",
+            rows_written == plan.merge_rows,
+            f"merge: {rows_written} rows written reported, expected {plan.merge_rows}",
         )
         count = self.pg.count(table)
         self.check(count == expected_rows, f"merge: {count} rows, expected {expected_rows}")
@@ -826,12 +842,67 @@ class Bench:
         self.pg.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(SOURCE_TABLE)))
         self.pg.checkpoint()
 
-    def run_merge(self) -> Step:
+    def load_changes(self) -> None:
+        """The changes as a PostgreSQL table, for :meth:`run_merge`'s SQL baseline (untimed)."""
         spec = {"source": str(self.changes), "url": self.pg.url, "batch_size": self.args.batch_size}
-        spec |= {"table": CHANGES_TABLE, "mode": "merge", "destination_table": SOURCE_TABLE}
+        spec |= {"table": CHANGES_TABLE, "mode": "full_refresh", "destination_table": CHANGES_PG}
+        self.launcher.child("typedrepl", spec)
+
+    def run_merge(self, method: str) -> Step:
+        if method == MERGE_SQL:
+            (run,), server = self._measure(lambda: [sql_upsert(self.pg.url)])
+            self.verify_merge(run.result["rows_written"])
+            return Step(run.seconds, run.cpu_s, server, run.maxrss_mib)
+        table = CHANGES_TABLE if method == MERGE_ORDERED else CHANGES_SHUFFLED
+        spec = {"source": str(self.changes), "url": self.pg.url, "batch_size": self.args.batch_size}
+        spec |= {"table": table, "mode": "merge", "destination_table": SOURCE_TABLE}
         (run,), server = self._measure(lambda: [self.launcher.child("typedrepl", spec)])
-        self.verify_merge(run)
+        self.verify_merge(run.result.get("rows_written"))
         return Step(run.seconds, run.cpu_s, server, run.maxrss_mib)
+
+
+def sql_upsert(url: str) -> ChildRun:
+    """The server's own part of a merge, timed alone: the changes are already in
+    PostgreSQL (``CHANGES_PG``); copy them into a temporary stage and run the statement
+    typedrepl runs (``INSERT ... SELECT ... ORDER BY id ON CONFLICT (id) DO UPDATE ...
+    WHERE ROW(old) IS DISTINCT FROM ROW(new)``), in one transaction. No client work: the
+    floor a merge over the wire can approach."""
+    names = [name for name, _, _ in COLUMNS]
+    others = names[1:]
+
+    def ids(prefix: str | None, columns: Sequence[str]) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.Identifier(*((prefix, c) if prefix else (c,))) for c in columns
+        )
+
+    upsert = sql.SQL(
+        "INSERT INTO {target} AS t ({names}) SELECT {names} FROM _stage ORDER BY id "
+        "ON CONFLICT (id) DO UPDATE SET {sets} WHERE ROW({old}) IS DISTINCT FROM ROW({new})"
+    ).format(
+        target=sql.Identifier(SOURCE_TABLE),
+        names=ids(None, names),
+        sets=sql.SQL(", ").join(
+            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in others
+        ),
+        old=ids("t", others),
+        new=ids("excluded", others),
+    )
+    started = time.monotonic()
+    cpu = time.process_time()
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            sql.SQL("CREATE TEMPORARY TABLE _stage ON COMMIT DROP AS SELECT * FROM {}").format(
+                sql.Identifier(CHANGES_PG)
+            )
+        )
+        written = conn.execute(upsert).rowcount
+        conn.commit()
+    return ChildRun(
+        seconds=time.monotonic() - started,
+        cpu_s=time.process_time() - cpu,
+        maxrss_mib=0.0,
+        result={"rows_written": written},
+    )
 
 
 def _differences(got: Sequence[object], want: Sequence[object]) -> list[str]:
@@ -953,8 +1024,8 @@ def print_targets(bench: Bench, medians: dict[str, float]) -> None:
             _verdict(rss < TARGET_RSS_MIB),
         )
     )
-    if bench.merges:
-        med = _median([s.seconds for s in bench.merges])
+    if bench.merges[MERGE_ORDERED]:
+        med = _median([s.seconds for s in bench.merges[MERGE_ORDERED]])
         rate = _rate(bench.plan.merge_rows, med)
         lines.append(
             (
@@ -981,16 +1052,34 @@ def print_targets(bench: Bench, medians: dict[str, float]) -> None:
 
 
 def print_merge_table(bench: Bench) -> None:
-    plan = bench.plan
-    seconds = [s.seconds for s in bench.merges]
-    med = _median(seconds)
-    print(
-        f"typedrepl merge: median {med:.2f} s = {_rate(plan.merge_rows, med):,.0f} rows/s "
-        f"(min-max {min(seconds):.2f}-{max(seconds):.2f} s), "
-        f"client CPU {_median([s.client_cpu_s for s in bench.merges]):.1f} s, "
-        f"server CPU {_opt(_server_median(bench.merges))} s, "
-        f"peak RSS {max(s.rss_mib for s in bench.merges):.0f} MiB"
+    rows = bench.plan.merge_rows
+    header = (
+        f"{'merge of ' + format(rows, ',') + ' changes':<30} {'median s':>9} {'rows/s':>11} "
+        f"{'min-max s':>13} {'client CPU s':>13} {'server CPU s':>13} {'peak RSS MiB':>13}"
     )
+    print(header)
+    print("-" * len(header))
+    for method in MERGES:
+        steps = bench.merges[method]
+        if not steps:
+            continue
+        seconds = [s.seconds for s in steps]
+        med = _median(seconds)
+        rss = "-" if method == MERGE_SQL else f"{max(s.rss_mib for s in steps):.0f}"
+        print(
+            f"{method:<30} {med:>9.2f} {_rate(rows, med):>11,.0f} "
+            f"{f'{min(seconds):.2f}-{max(seconds):.2f}':>13} "
+            f"{_median([s.client_cpu_s for s in steps]):>13.1f} "
+            f"{_opt(_server_median(steps)):>13} {rss:>13}"
+        )
+    ordered, floor = bench.merges[MERGE_ORDERED], bench.merges[MERGE_SQL]
+    if ordered and floor:
+        ratio = _median([s.seconds for s in floor]) / _median([s.seconds for s in ordered])
+        print(
+            f"  typedrepl merge (key order) runs at {ratio:.2f}x the rate of the SQL upsert "
+            "alone (the changes already in PostgreSQL, copied to a temporary stage, the same "
+            "INSERT ... ON CONFLICT: the server's own part of a merge, no client work)"
+        )
 
 
 def _version(package: str) -> str:
@@ -1153,18 +1242,22 @@ def run(
         f"{plan.inserts:,} inserts) into the {args.rows:,}-row table =="
     )
     print("  before each: full refresh by typedrepl, VACUUM (ANALYZE), CHECKPOINT, sync (untimed)")
+    bench.load_changes()
     for rep in range(args.repeat):
-        bench.restore()
-        step = bench.run_merge()
-        bench.merges.append(step)
-        print(
-            f"  rep {rep + 1} merge {step.seconds:7.2f} s "
-            f"{_rate(plan.merge_rows, step.seconds):>11,.0f} rows/s; client CPU "
-            f"{step.client_cpu_s:.1f} s, server CPU {_opt(step.server_cpu_s)} s, "
-            f"RSS {step.rss_mib:.0f} MiB; load {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
+        for method in MERGES[rep % len(MERGES) :] + MERGES[: rep % len(MERGES)]:
+            bench.restore()
+            step = bench.run_merge(method)
+            bench.merges[method].append(step)
+            print(
+                f"  rep {rep + 1} {method:<30} {step.seconds:7.2f} s "
+                f"{_rate(plan.merge_rows, step.seconds):>11,.0f} rows/s; client CPU "
+                f"{step.client_cpu_s:.1f} s, server CPU {_opt(step.server_cpu_s)} s, "
+                f"RSS {'-' if method == MERGE_SQL else f'{step.rss_mib:.0f} MiB'}; "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     pg.drop_bench_tables()
+    pg.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(CHANGES_PG)))
 
     print(f"\n== results (median of {args.repeat}; rows/s from the median) ==")
     medians = print_copy_table(bench)
