@@ -185,7 +185,10 @@ def _load(
         destination=destination,
     )
     if plan.error is not None:
-        raise EngineError(plan.error, table=table.name, column=plan.error_column)
+        message = plan.error
+        if plan.error_column is not None:  # the error's own prefix names the column again
+            message = message.removeprefix(f"column {plan.error_column!r}: ")
+        raise EngineError(message, table=table.name, column=plan.error_column)
     by_name = {c.name: c for c in source_columns}
     cursor = None
     if table.mode is LoadMode.INCREMENTAL:
