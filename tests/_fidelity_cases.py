@@ -927,6 +927,18 @@ GUARANTEES: tuple[Guarantee, ...] = (
         "tests/test_fidelity.py::test_duckdb_to_postgres_to_duckdb",
     ),
     Guarantee(
+        "Every error cell that an override can fix loads with the one its error names (`column_types: {x: text}`): a text column holding the source's own text of each value",
+        "tests/test_fidelity.py::test_duckdb_to_postgres_to_duckdb",
+    ),
+    Guarantee(
+        "A type without a counterpart loads with `column_types` as text or JSON in all four directions",
+        "tests/test_column_types.py::test_override_works_in_every_direction",
+    ),
+    Guarantee(
+        "Under merge, a re-run with columns read through `column_types` rewrites no row, and a changed source row rewrites only that row",
+        "tests/test_column_types.py::test_merge_with_overrides_reruns_without_a_change",
+    ),
+    Guarantee(
         "This README's type mapping and matrix are generated, and a stale README fails the suite",
         "tests/test_fidelity.py::test_readme_is_current",
     ),
