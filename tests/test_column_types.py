@@ -175,8 +175,7 @@ def test_duckdb_type_without_a_counterpart_loads_with_an_override(
 
     error = _failure(source, destination, [{"name": "t", "primary_key": "id"}])
     assert error == (
-        f"table 't', column 'x': source type {native} cannot be copied: "
-        f"{reason}; {WAY_OUT}"
+        f"table 't', column 'x': source type {native} cannot be copied: {reason}; {WAY_OUT}"
     )
     assert not destination.exists("public", "t")
 
@@ -210,8 +209,7 @@ def test_postgres_type_without_a_counterpart_loads_with_an_override(
 
     error = _failure(source, destination, [{"name": "t", "primary_key": "id"}])
     assert error == (
-        f"table 't', column 'x': source type {type_} cannot be copied: "
-        f"{reason}; {WAY_OUT}"
+        f"table 't', column 'x': source type {type_} cannot be copied: {reason}; {WAY_OUT}"
     )
     assert not destination.exists("main", "t")
 
