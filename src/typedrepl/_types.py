@@ -21,6 +21,7 @@ __all__ = [
     "ARRAY_ELEMENT_KINDS",
     "CURSOR_KINDS",
     "DUCKDB_DECIMAL_MAX_PRECISION",
+    "LOOSE_EQUALITY_KINDS",
     "TYPES",
     "Kind",
     "LogicalType",
@@ -285,6 +286,14 @@ CURSOR_KINDS: frozenset[Kind] = frozenset(
     }
 )
 """Kinds an ``incremental`` cursor may have (ordered, with an exact text form)."""
+
+LOOSE_EQUALITY_KINDS: frozenset[Kind] = frozenset(
+    {Kind.FLOAT4, Kind.FLOAT8, Kind.INTERVAL, Kind.NUMERIC, Kind.LIST, Kind.JSON_TEXT}
+)
+"""Kinds whose equality is looser than sameness: ``-0.0 = 0.0``, ``'1 mon' = '30 days'``,
+``1.0 = 1.00`` (``numeric``), lists of those, and PostgreSQL ``json`` (no equality at
+all). A merge compares their text form too, so that such a change is not skipped as
+"unchanged"."""
 
 _DUCKDB_SIMPLE: dict[str, Kind] = {}
 for _row in TYPES:

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from typedrepl._models import Connection, LoadMode
 from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
-from typedrepl._types import Kind, LogicalType, duckdb_type
+from typedrepl._types import LOOSE_EQUALITY_KINDS, Kind, LogicalType, duckdb_type
 from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
 from typedrepl.engines._ddconn import compose, open_duckdb, qualified, quote_duckdb, type_sql
 from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
@@ -38,6 +38,15 @@ _INSERT_MARK = "-- insert each batch"
 class _Statement:
     text: str
     params: tuple[object, ...] = ()
+
+
+def _compared(prefix: str, col: PlannedColumn) -> str:
+    """What the upsert compares of a column: its value, and for a kind whose equality is
+    looser than sameness (``-0.0 = 0.0``, ``'1 month' = '30 days'``) its text as well."""
+    ref = f"{prefix}.{quote_duckdb(col.name)}"
+    if col.logical.kind in LOOSE_EQUALITY_KINDS:
+        return f"{ref}, CAST({ref} AS VARCHAR)"
+    return ref
 
 
 def _insert_expression(col: PlannedColumn) -> str:
@@ -286,8 +295,8 @@ class DuckDBDestination:
         sets = ", ".join(
             f"{quote_duckdb(c.name)} = EXCLUDED.{quote_duckdb(c.name)}" for c in others
         )
-        old = ", ".join(f"t.{quote_duckdb(c.name)}" for c in others)
-        new = ", ".join(f"EXCLUDED.{quote_duckdb(c.name)}" for c in others)
+        old = ", ".join(_compared("t", c) for c in others)
+        new = ", ".join(_compared("EXCLUDED", c) for c in others)
         return _Statement(
             compose(
                 "{text} ON CONFLICT ({key}) DO UPDATE SET {sets} "

@@ -28,7 +28,7 @@ from psycopg import sql
 
 from typedrepl._models import Connection, LoadMode
 from typedrepl._plan import STATE_TABLE, TablePlan
-from typedrepl._types import Kind, LogicalType, postgres_type
+from typedrepl._types import LOOSE_EQUALITY_KINDS, Kind, LogicalType, postgres_type
 from typedrepl.engines._base import (
     CursorState,
     ExistingColumn,
@@ -47,8 +47,6 @@ __all__ = ["PostgresDestination", "lock_key"]
 
 _MAX_IDENTIFIER_BYTES = 63
 _CONTEXT_LINE = re.compile(r"^COPY [^\n]*?, line (\d+), column (.*)$", re.MULTILINE)
-# Types whose equality is looser than sameness (json has none; '1 mon' = '30 days').
-_COMPARE_AS_TEXT = frozenset({Kind.JSON_TEXT, Kind.INTERVAL})
 
 
 def lock_key(schema: str, table: str) -> int:
@@ -317,7 +315,11 @@ class PostgresDestination:
 
         def side(prefix: str, kind: Kind, name: str) -> sql.Composable:
             ref = sql.Identifier(prefix, name)
-            return sql.SQL("{}::text").format(ref) if kind in _COMPARE_AS_TEXT else ref
+            if kind is Kind.JSON_TEXT:  # json has no equality: its exact text
+                return sql.SQL("{}::text").format(ref)
+            if kind in LOOSE_EQUALITY_KINDS:  # the value, and its text for -0.0 vs 0.0...
+                return sql.SQL("{}, {}::text").format(ref, ref)
+            return ref
 
         sets = sql.SQL(", ").join(
             sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c.name), sql.Identifier(c.name))
