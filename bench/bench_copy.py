@@ -875,6 +875,17 @@ def sql_upsert(url: str) -> ChildRun:
             sql.Identifier(*((prefix, c) if prefix else (c,))) for c in columns
         )
 
+    floats = {name for name, duck, _ in COLUMNS if duck in ("DOUBLE", "FLOAT")}
+
+    def compared(prefix: str) -> sql.Composable:
+        """As typedrepl compares: a float's text too (-0.0 = 0.0 to float equality)."""
+        return sql.SQL(", ").join(
+            sql.SQL("{}, {}::text").format(sql.Identifier(prefix, c), sql.Identifier(prefix, c))
+            if c in floats
+            else sql.Identifier(prefix, c)
+            for c in others
+        )
+
     upsert = sql.SQL(
         "INSERT INTO {target} AS t ({names}) SELECT {names} FROM _stage ORDER BY id "
         "ON CONFLICT (id) DO UPDATE SET {sets} WHERE ROW({old}) IS DISTINCT FROM ROW({new})"
@@ -884,8 +895,8 @@ def sql_upsert(url: str) -> ChildRun:
         sets=sql.SQL(", ").join(
             sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in others
         ),
-        old=ids("t", others),
-        new=ids("excluded", others),
+        old=compared("t"),
+        new=compared("excluded"),
     )
     started = time.monotonic()
     cpu = time.process_time()
