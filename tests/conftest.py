@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from mypy import api
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -150,6 +151,32 @@ def fixture_sides(
     """A (source, destination) pair for each of the four directions."""
     source_kind, destination_kind = request.param
     return make_side(source_kind), make_side(destination_kind)
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_mypy(*paths: str) -> tuple[str, int]:
+    """``mypy --strict`` (the repository's ``mypy.ini``) over ``paths``, one error a line.
+
+    Runs from the repository root: ``mypy.ini``'s paths and the shared cache are relative
+    to it. Returns the output and the exit status; anything on stderr fails the test.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO_ROOT)
+        stdout, stderr, status = api.run(
+            [
+                "--config-file",
+                "mypy.ini",
+                "--no-pretty",
+                "--no-error-summary",
+                "--show-error-codes",
+                "--hide-error-context",
+                *paths,
+            ]
+        )
+    assert stderr == "", stderr
+    return stdout, status
 
 
 def replication_for(

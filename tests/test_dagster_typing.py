@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from mypy import api
+
+from conftest import run_mypy
 
 ROOT = Path(__file__).parent.parent
 CASES = Path(__file__).parent / "typing_dagster"
@@ -29,10 +30,7 @@ def fixture_mypy_errors() -> dict[str, set[tuple[int, str]]]:
     It shares the project's mypy cache (``scripts/test`` runs mypy first, so it is warm).
     """
     files = [_relative(CASES / "accepted.py"), *map(_relative, REJECTED)]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)
-        stdout, stderr, _ = api.run(["--config-file", "mypy.ini", "--no-pretty", *files])
-    assert not stderr, stderr
+    stdout, _ = run_mypy(*files)
     errors: dict[str, set[tuple[int, str]]] = {}
     for line in stdout.splitlines():
         match = _ERROR.match(line)

@@ -29,8 +29,8 @@ from typing import TypeVar
 import dagster as dg
 import pytest
 import yaml
-from mypy import api
 
+from conftest import run_mypy
 from typedrepl import (
     LoadMode,
     Replication,
@@ -190,21 +190,7 @@ def fixture_mypy_report(tmp_path_factory: pytest.TempPathFactory) -> MypyReport:
     # by file name: for a module whose text is unchanged, mypy replays the errors in its
     # cache under the path it had then (another run's directory)
     block_ids = {f"{block.module}.py": block.id for block in BLOCKS}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)  # mypy.ini's paths (mypy_path = stubs) and the cache are repo-relative
-        stdout, stderr, _ = api.run(
-            [
-                "--config-file",
-                str(ROOT / "mypy.ini"),
-                "--no-pretty",
-                "--no-error-summary",
-                "--show-error-codes",
-                "--hide-error-context",
-                "--show-absolute-path",
-                *map(str, paths),
-            ]
-        )
-    assert stderr == "", stderr
+    stdout, _ = run_mypy("--show-absolute-path", *map(str, paths))
     errors: dict[str, list[MypyError]] = {block.id: [] for block in BLOCKS}
     stray: list[str] = []
     for text in stdout.splitlines():

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from mypy import api
+
+from conftest import run_mypy
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = ROOT / "tests" / "typing"
@@ -45,22 +46,7 @@ def _expected(path: Path) -> Counter[Finding]:
 @pytest.fixture(scope="module", name="mypy_report")
 def fixture_mypy_report() -> tuple[str, int]:
     """mypy's output and exit status for the accepted file and every rejected one, in one run."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)  # mypy.ini's paths, and the reported file names, are repo-relative
-        stdout, stderr, status = api.run(
-            [
-                "--config-file",
-                str(ROOT / "mypy.ini"),
-                "--no-pretty",
-                "--no-error-summary",
-                "--show-error-codes",
-                "--hide-error-context",
-                _relative(ACCEPTED),
-                *(_relative(path) for path in REJECTED),
-            ]
-        )
-    assert stderr == "", stderr
-    return stdout, status
+    return run_mypy(_relative(ACCEPTED), *(_relative(path) for path in REJECTED))
 
 
 def _errors(report: str, file: str) -> Counter[Finding]:
