@@ -801,14 +801,23 @@ def _reduce(
     return failure
 
 
-def _report(
-    passed: int,
-    failures: list[tuple[_Case[TableT], _Failure]],
+def _search_and_report(
+    draw_case: Callable[[st.DataObject], _Case[TableT]],
     check: Callable[[_Case[TableT]], None],
     *,
     generated: bool,
+    max_examples: int,
+    derandomize: bool,
+    shrink_seconds: float,
 ) -> int:
-    """``passed``, or raise the simplest failure, reduced further."""
+    """The examples that passed, or raise the simplest failure, reduced further."""
+    passed, failures = _search(
+        draw_case,
+        check,
+        max_examples=max_examples,
+        derandomize=derandomize,
+        shrink_seconds=shrink_seconds,
+    )
     if not failures:
         return passed
     kind = failures[0][1].kind
@@ -855,14 +864,14 @@ def _check_generated(
     def check(case: _Case[TableT]) -> None:
         _check_case(case, None, generated=True)
 
-    passed, failures = _search(
+    return _search_and_report(
         draw_case,
         check,
+        generated=True,
         max_examples=max_examples,
         derandomize=derandomize,
         shrink_seconds=shrink_seconds,
     )
-    return _report(passed, failures, check, generated=True)
 
 
 def _check_concrete(
@@ -897,14 +906,14 @@ def _check_concrete(
     def check(case: _Case[TableT]) -> None:
         _check_case(case, full, generated=False)
 
-    passed, failures = _search(
+    return _search_and_report(
         draw_case,
         check,
+        generated=False,
         max_examples=max_examples,
         derandomize=derandomize,
         shrink_seconds=shrink_seconds,
     )
-    return _report(passed, failures, check, generated=False)
 
 
 def check_translator(
