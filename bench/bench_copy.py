@@ -99,7 +99,11 @@ CHANGES_PG = "activity_changes_pg"
 MERGE_ORDERED = "typedrepl merge, key order"
 MERGE_SHUFFLED = "typedrepl merge, random order"
 MERGE_SQL = "SQL upsert (info)"
-MERGES = (MERGE_ORDERED, MERGE_SHUFFLED, MERGE_SQL)
+MERGE_FILLFACTOR = "typedrepl merge, fillfactor 90"
+MERGES = (MERGE_ORDERED, MERGE_SHUFFLED, MERGE_SQL, MERGE_FILLFACTOR)
+FILLFACTOR = 90
+"""For ``MERGE_FILLFACTOR``: the loaded table's fillfactor, set as a user would (on the
+table before the full refresh, which keeps it), so that updates can stay on their page."""
 
 TYPEDREPL = "typedrepl"
 PSQL = "psql \\copy"
@@ -834,11 +838,27 @@ class Bench:
         load = self.launcher.process([*argv, "-c", command], env=env)
         return [export, load]
 
-    def restore(self) -> None:
-        """The full table loaded by typedrepl, vacuumed: the state a merge starts from."""
+    def restore(self, *, fillfactor: int | None = None) -> None:
+        """The full table loaded by typedrepl, vacuumed: the state a merge starts from.
+
+        With ``fillfactor``, the table is first created empty with it, as a user tunes
+        their table, and typedrepl's full refresh must keep it (checked)."""
         self.pg.drop_bench_tables()
+        if fillfactor is not None:
+            self.pg.execute(
+                sql.SQL("{} WITH (fillfactor = {})").format(
+                    pg_ddl(SOURCE_TABLE), sql.Literal(fillfactor)
+                )
+            )
         spec = {"source": str(self.source), "url": self.pg.url, "batch_size": self.args.batch_size}
         self.launcher.child("typedrepl", spec | {"table": SOURCE_TABLE, "mode": "full_refresh"})
+        (options,) = self.pg.one(
+            sql.SQL("SELECT reloptions FROM pg_class WHERE oid = {}::regclass").format(
+                sql.Literal(SOURCE_TABLE)
+            )
+        )
+        want = None if fillfactor is None else [f"fillfactor={fillfactor}"]
+        self.check(options == want, f"restore: reloptions {options}, expected {want}")
         self.pg.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(SOURCE_TABLE)))
         self.pg.checkpoint()
 
@@ -853,7 +873,7 @@ class Bench:
             (run,), server = self._measure(lambda: [sql_upsert(self.pg.url)])
             self.verify_merge(run.result["rows_written"])
             return Step(run.seconds, run.cpu_s, server, run.maxrss_mib)
-        table = CHANGES_TABLE if method == MERGE_ORDERED else CHANGES_SHUFFLED
+        table = CHANGES_SHUFFLED if method == MERGE_SHUFFLED else CHANGES_TABLE
         spec = {"source": str(self.changes), "url": self.pg.url, "batch_size": self.args.batch_size}
         spec |= {"table": table, "mode": "merge", "destination_table": SOURCE_TABLE}
         (run,), server = self._measure(lambda: [self.launcher.child("typedrepl", spec)])
@@ -1091,6 +1111,14 @@ def print_merge_table(bench: Bench) -> None:
             "alone (the changes already in PostgreSQL, copied to a temporary stage, the same "
             "INSERT ... ON CONFLICT: the server's own part of a merge, no client work)"
         )
+    tuned = bench.merges[MERGE_FILLFACTOR]
+    if ordered and tuned:
+        ratio = _median([s.seconds for s in ordered]) / _median([s.seconds for s in tuned])
+        print(
+            f"  into a table with fillfactor {FILLFACTOR} (set before the full refresh, kept "
+            f"by it) the same merge runs at {ratio:.2f}x the rate: updates stay on their page "
+            "(HOT), no new index entry"
+        )
 
 
 def _version(package: str) -> str:
@@ -1256,7 +1284,7 @@ def run(
     bench.load_changes()
     for rep in range(args.repeat):
         for method in MERGES[rep % len(MERGES) :] + MERGES[: rep % len(MERGES)]:
-            bench.restore()
+            bench.restore(fillfactor=FILLFACTOR if method == MERGE_FILLFACTOR else None)
             step = bench.run_merge(method)
             bench.merges[method].append(step)
             print(

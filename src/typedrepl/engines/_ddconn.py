@@ -65,6 +65,13 @@ def quote_duckdb(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_string(text: str) -> str:
+    """A DuckDB string literal (``it's`` -> ``'it''s'``), for the few statements that take
+    no parameters (``COMMENT ON``). DuckDB's plain string literals have no backslash
+    escapes: doubling the quote is the whole rule."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def qualified(schema: str, name: str) -> str:
     """``"schema"."name"``, quoted."""
     return f"{quote_duckdb(schema)}.{quote_duckdb(name)}"

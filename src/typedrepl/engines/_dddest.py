@@ -2,7 +2,7 @@
 
 Each batch is registered with DuckDB and inserted with ``INSERT ... SELECT``.
 ``full_refresh`` fills a uniquely named stage and swaps it in (drop + rename) in the
-same transaction; ``merge`` (and ``incremental`` with a key) upsert with
+same transaction, then gives the new table the old one's indexes and comments back; ``merge`` (and ``incremental`` with a key) upsert with
 ``ON CONFLICT (key) DO UPDATE ... WHERE ... IS DISTINCT FROM ...``. DuckDB's own
 file lock keeps other processes out while the file is open for writing.
 """
@@ -24,7 +24,14 @@ from typedrepl._models import Connection, LoadMode
 from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
 from typedrepl._types import LOOSE_EQUALITY_KINDS, Kind, LogicalType, duckdb_type
 from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
-from typedrepl.engines._ddconn import compose, open_duckdb, qualified, quote_duckdb, type_sql
+from typedrepl.engines._ddconn import (
+    compose,
+    open_duckdb,
+    qualified,
+    quote_duckdb,
+    quote_string,
+    type_sql,
+)
 from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
 from typedrepl.errors import EngineError
 
@@ -38,6 +45,8 @@ _INSERT_MARK = "-- insert each batch"
 class _Statement:
     text: str
     params: tuple[object, ...] = ()
+    keeps: str | None = None
+    """What a full refresh carries over from the replaced table with it, for an error."""
 
 
 def _compared(prefix: str, col: PlannedColumn) -> str:
@@ -196,7 +205,21 @@ class DuckDBDestination:
             written += batch.num_rows
             on_rows(batch.num_rows)
         for statement in statements[at + 1 :]:
-            self._exec(statement, doing="load failed")
+            if statement.keeps is None:
+                self._exec(statement, doing="load failed")
+                continue
+            try:
+                self._require().execute(statement.text)
+            except duckdb.Error as exc:
+                raise driver_error(
+                    Exception(
+                        f"{exc}; drop or change it in the destination, or fix the source "
+                        "(the destination was not changed)"
+                    ),
+                    self._secrets,
+                    doing=f"full_refresh cannot give the new table the {statement.keeps} of "
+                    "the table it replaces",
+                ) from None
         target = qualified(plan.schema, plan.name)
         count = self._fetch(compose("SELECT count(*) FROM {t}", t=target))[0][0]
         assert isinstance(count, int)
@@ -254,6 +277,8 @@ class DuckDBDestination:
                     )
                 )
             )
+            if not plan.create:
+                out += self._kept(plan, target)
         else:
             if plan.create:
                 out.append(_Statement(compose("CREATE TABLE {t} ({body})", t=target, body=body)))
@@ -273,6 +298,53 @@ class DuckDBDestination:
             out.append(_Statement(_INSERT_MARK))
         if plan.mode is LoadMode.INCREMENTAL:
             out += self._state_statements(plan, cursor_value)
+        return out
+
+    def _kept(self, plan: TablePlan, target: str) -> list[_Statement]:
+        """The replaced table's indexes and comments, to give the new table.
+
+        An index's definition is DuckDB's own (``duckdb_indexes().sql``), never config
+        text. DuckDB has no ``ALTER TABLE ... ADD CONSTRAINT`` for a check or unique
+        constraint, grants or storage options, so there is nothing else to keep.
+        """
+        key = (plan.schema, plan.name)
+        out = [
+            _Statement(str(definition), keeps=f"index {str(name)!r}")
+            for name, definition in self._fetch(
+                "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = "
+                "current_database() AND schema_name = ? AND table_name = ? ORDER BY 1",
+                key,
+            )
+        ]
+        (comment,) = self._fetch(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ?",
+            key,
+        )[0]
+        if comment is not None:
+            out.append(
+                _Statement(
+                    compose("COMMENT ON TABLE {t} IS ", t=target) + quote_string(str(comment)),
+                    keeps="comment on the table",
+                )
+            )
+        names = {c.name for c in plan.columns}
+        for name, text in self._fetch(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = "
+            "current_database() AND schema_name = ? AND table_name = ? "
+            "AND comment IS NOT NULL ORDER BY column_index",
+            key,
+        ):
+            if str(name) in names:
+                out.append(
+                    _Statement(
+                        compose(
+                            "COMMENT ON COLUMN {t}.{c} IS ", t=target, c=quote_duckdb(str(name))
+                        )
+                        + quote_string(str(text)),
+                        keeps=f"comment on column {str(name)!r}",
+                    )
+                )
         return out
 
     @staticmethod

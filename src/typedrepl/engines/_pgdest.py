@@ -2,7 +2,9 @@
 
 * ``full_refresh``: ``CREATE TABLE`` a uniquely named stage, ``COPY`` into it, add the
   primary key, ``DROP`` the target, rename the stage: all in one transaction, so a
-  failure or a killed process leaves the target as it was and no stage behind.
+  failure or a killed process leaves the target as it was and no stage behind. The new
+  table gets back the old one's options, indexes, constraints, triggers, policies,
+  comments, grants and owner (``_pgkeep``).
 * ``append`` (and ``incremental`` without a key): ``COPY`` straight into the target.
 * ``merge`` (and ``incremental`` with a key): ``COPY`` into a temporary stage, then
   ``INSERT ... SELECT ... ORDER BY key ON CONFLICT (key) DO UPDATE ... WHERE target IS
@@ -37,6 +39,7 @@ from typedrepl.engines._base import (
 )
 from typedrepl.engines._errors import RejectedValueError, driver_error
 from typedrepl.engines._pgconn import LOCK_TIMEOUT, connect
+from typedrepl.engines._pgkeep import Kept, KeptStatement, read_kept
 from typedrepl.engines._pgwire import CopyEncoder, WireValueError
 from typedrepl.errors import EngineError
 
@@ -63,6 +66,13 @@ def _type_sql(name: str) -> sql.SQL:
     if not _TYPE_NAME.match(name):
         raise EngineError(f"refusing an unexpected type name {name!r}")
     return sql.SQL(name)
+
+
+_Statement = sql.Composed | sql.SQL | KeptStatement
+
+
+def _sql(statement: _Statement) -> sql.Composed | sql.SQL:
+    return statement.statement if isinstance(statement, KeptStatement) else statement
 
 
 def _as_int(value: object) -> int:
@@ -166,7 +176,7 @@ class PostgresDestination:
     def ddl(self, plan: TablePlan) -> tuple[str, ...]:
         """The statements :meth:`load` runs for ``plan``, as text."""
         statements = self._statements(plan, cursor_value=None)
-        return tuple(s.as_string(self._conn) for s in statements if s is not self._COPY_MARK)
+        return tuple(_sql(s).as_string(self._conn) for s in statements if s is not self._COPY_MARK)
 
     def load(
         self,
@@ -187,10 +197,13 @@ class PostgresDestination:
         )
         try:
             for statement in before:
-                self._conn.execute(statement)
-            written = self._copy(copy_statement, plan, batches, on_rows)
+                self._conn.execute(_sql(statement))
+            written = self._copy(_sql(copy_statement), plan, batches, on_rows)
             for statement in after:
-                self._conn.execute(statement)
+                if isinstance(statement, KeptStatement):
+                    self._keep(statement, plan)
+                else:
+                    self._conn.execute(statement)
             if plan.mode is LoadMode.FULL_REFRESH:
                 count: object = written  # the target is the stage: exactly the rows copied
             else:
@@ -228,11 +241,9 @@ class PostgresDestination:
 
     _COPY_MARK = sql.SQL("-- COPY")
 
-    def _statements(
-        self, plan: TablePlan, *, cursor_value: str | None
-    ) -> list[sql.Composed | sql.SQL]:
+    def _statements(self, plan: TablePlan, *, cursor_value: str | None) -> list[_Statement]:
         """Every statement of the load in order; ``_COPY_MARK`` stands where the COPY runs."""
-        out: list[sql.Composed | sql.SQL] = []
+        out: list[_Statement] = []
         target = sql.Identifier(plan.schema, plan.name)
         if not self._schema_exists:
             out.append(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(plan.schema)))
@@ -243,8 +254,16 @@ class PostgresDestination:
         names = sql.SQL(", ").join(sql.Identifier(c.name) for c in plan.columns)
         key = sql.SQL(", ").join(sql.Identifier(k) for k in plan.primary_key)
         if plan.mode is LoadMode.FULL_REFRESH:
+            kept = Kept() if plan.create else self._kept(plan, target)
             stage = sql.Identifier(plan.schema, self._stage)
-            out.append(sql.SQL("CREATE TABLE {} ({})").format(stage, columns))
+            out.append(
+                sql.SQL("CREATE {}TABLE {} ({}){}").format(
+                    sql.SQL("UNLOGGED " if kept.unlogged else ""),
+                    stage,
+                    columns,
+                    kept.with_clause(),
+                )
+            )
             out.append(self._copy_statement(stage, names))
             out.append(self._COPY_MARK)
             if plan.primary_key:
@@ -266,6 +285,7 @@ class PostgresDestination:
                         sql.Identifier(self._free_key_name(plan)),
                     )
                 )
+            out += kept.after
         else:
             if plan.create:
                 body = columns
@@ -331,11 +351,9 @@ class PostgresDestination:
             insert, sets, old, new
         )
 
-    def _state_statements(
-        self, plan: TablePlan, cursor_value: str | None
-    ) -> list[sql.Composed | sql.SQL]:
+    def _state_statements(self, plan: TablePlan, cursor_value: str | None) -> list[_Statement]:
         state = sql.Identifier(plan.schema, STATE_TABLE)
-        out: list[sql.Composed | sql.SQL] = []
+        out: list[_Statement] = []
         if not self._state_exists:
             out.append(
                 sql.SQL(
@@ -394,6 +412,32 @@ class PostgresDestination:
                 on_rows(batch.num_rows)
             copy.write(encoder.trailer())
         return written
+
+    # ------------------------------------------------------------------ kept
+
+    def _kept(self, plan: TablePlan, target: sql.Identifier) -> Kept:
+        try:
+            oid = self._table_oid(plan.schema, plan.name)
+            if oid is None:  # the plan said it exists: it went away meanwhile
+                return Kept()
+            return read_kept(self._conn, oid, target, {c.name for c in plan.columns})
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot read what the replaced table has") from None
+
+    def _keep(self, kept: KeptStatement, plan: TablePlan) -> None:
+        try:
+            self._conn.execute(kept.statement)
+        except psycopg.Error as exc:
+            message = exc.diag.message_primary or str(exc)
+            raise driver_error(
+                Exception(
+                    f"full_refresh cannot give the new table the {kept.what} of the table it "
+                    f"replaces: {message}; drop or change it in the destination, or fix the "
+                    "source (the destination was not changed)"
+                ),
+                self._secrets,
+                doing="load failed",
+            ) from None
 
     # ------------------------------------------------------------------ helpers
 
