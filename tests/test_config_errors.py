@@ -566,3 +566,61 @@ def test_issue_location_formats() -> None:
     assert str(ConfigError([ConfigIssue(path="a", message="m")])) == (
         "invalid replication config (1 error)\n  <config>: a: m"
     )
+
+
+def test_a_wrong_value_hides_none_of_the_tables_other_mistakes() -> None:
+    """A field that cannot be read is reported, and so is every mistake in the rest of
+    the same table; a check that reads the wrong field says nothing (its answer would be
+    about the default standing in for it)."""
+    text = DUCKDB_TO_DUCKDB + (
+        "tables:\n"
+        "  - name: a\n"
+        "    mode: merge\n"
+        "    column_types: {x: geometry}\n"
+        "  - name: b\n"
+        "    mode: merj\n"
+        "    cursor: updated_at\n"
+        "    primary_key: [id, id]\n"
+        "  - name: c\n"
+        "    primary_key: id\n"
+        "    exclude_columns: [id]\n"
+        "    meta: {group: 7}\n"
+        "    column_types: {id: json}\n"
+    )
+    assert issues_of(text) == [
+        (
+            "tables[0].mode",
+            "mode 'merge' needs a primary_key (the columns rows are matched on)",
+            6,
+            11,
+        ),
+        (
+            "tables[0].column_types.x",
+            "expected one of text, json; got string 'geometry'",
+            7,
+            23,
+        ),
+        (
+            "tables[1].mode",
+            "expected one of full_refresh, append, incremental, merge; got string 'merj' "
+            "(did you mean 'merge'?)",
+            9,
+            11,
+        ),
+        ("tables[1].primary_key", "column 'id' is listed 2 times", 11, 18),
+        ("tables[2].exclude_columns", "the primary key column 'id' cannot be excluded", 14, 22),
+        ("tables[2].meta.group", "expected a string, got integer 7", 15, 19),
+        (
+            "tables[2].column_types.id",
+            "the primary key column 'id' cannot be read as json (rows are matched on it); "
+            "read it as text",
+            16,
+            24,
+        ),
+        (
+            "tables[2].column_types.id",
+            "column 'id' is left out by exclude_columns; drop one of the two",
+            16,
+            24,
+        ),
+    ]

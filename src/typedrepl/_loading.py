@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path as FsPath
 from typing import overload
 
@@ -178,9 +178,17 @@ def _interpolate(value: object, path: Path, env: Mapping[str, str], ctx: _Contex
 
 
 def _structure_at(
-    data: object, cls: type[object], path: Path, ctx: _Context, remap: Mapping[str, Path]
+    data: object,
+    cls: type[object],
+    path: Path,
+    ctx: _Context,
+    remap: Mapping[str, Path],
+    failed: set[str] | None = None,
 ) -> object | None:
-    """Structure ``data`` as ``cls``; record issues (under ``path``) instead of raising."""
+    """Structure ``data`` as ``cls``; record issues (under ``path``) instead of raising.
+
+    ``failed`` collects the keys of ``data`` that the issues are about (``""`` for an
+    issue about the whole of it)."""
     try:
         return CONVERTER.structure(data, cls)
     except Exception as exc:
@@ -189,6 +197,21 @@ def _structure_at(
             if sub and isinstance(sub[0], str) and sub[0] in remap:
                 target = (*remap[sub[0]], *sub[1:])
             ctx.add(target, message, at_key=at_key)
+            if failed is not None:
+                failed.add(sub[0] if sub and isinstance(sub[0], str) else "")
+        return None
+
+
+def _without(
+    merged: Mapping[str, object], failed: set[str], table_type: type[TableT]
+) -> TableT | None:
+    """The table with its failed keys left out (defaults instead), so that the checks of
+    the rest can run too; ``None`` when that is not a table either."""
+    if "" in failed:
+        return None
+    try:
+        return CONVERTER.structure({k: v for k, v in merged.items() if k not in failed}, table_type)
+    except Exception:
         return None
 
 
@@ -258,11 +281,16 @@ def _build(
                 base_meta = defaults["meta"]
                 assert isinstance(base_meta, Mapping)
                 merged["meta"] = {**base_meta, **raw["meta"]}
-            table = _structure_at(merged, table_type, path, ctx, remap)
+            failed: set[str] = set()
+            table = _structure_at(merged, table_type, path, ctx, remap, failed)
             if isinstance(table, table_type):
                 tables.append(table)
                 located.append((table, path))
                 _check_table(table, path, remap, ctx)
+            else:  # a wrong field hides none of the table's other mistakes
+                rest = _without(merged, failed, table_type)
+                if rest is not None:
+                    _check_table(rest, path, remap, ctx, unknown=frozenset(failed))
 
     if connections is not None:
         for side in ("source", "destination"):
@@ -291,23 +319,52 @@ def _where(field: str, path: Path, remap: Mapping[str, Path]) -> Path:
     return remap.get(field, (*path, field))
 
 
-def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Context) -> None:
-    """Checks that need only the table itself."""
+def _check_table(
+    table: Table,
+    path: Path,
+    remap: Mapping[str, Path],
+    ctx: _Context,
+    *,
+    unknown: frozenset[str] = frozenset(),
+) -> None:
+    """Checks that need only the table itself.
 
-    def add(field: str, message: str, *, key: str | None = None) -> None:
+    ``unknown`` are fields whose value was wrong (``table`` has their defaults): a check
+    that reads one of them says nothing, as its answer would be about the default.
+    """
+
+    def add(field: str, message: str, *, reads: Iterable[str] = (), key: str | None = None) -> None:
+        if unknown.intersection((field, *reads)):
+            return
         where = _where(field, path, remap)
         if where != (*path, field):  # the value is a default: say which table it fails
             message += f"; used by {format_path(path)} ({table.name!r})"
         ctx.add(where if key is None else (*where, key), message)
 
     if table.mode is LoadMode.MERGE and not table.primary_key:
-        add("mode", "mode 'merge' needs a primary_key (the columns rows are matched on)")
+        add(
+            "mode",
+            "mode 'merge' needs a primary_key (the columns rows are matched on)",
+            reads=["primary_key"],
+        )
     if table.mode is LoadMode.INCREMENTAL and table.cursor is None:
-        add("mode", "mode 'incremental' needs a cursor (the column the load advances on)")
+        add(
+            "mode",
+            "mode 'incremental' needs a cursor (the column the load advances on)",
+            reads=["cursor"],
+        )
     if table.cursor is not None and table.mode is not LoadMode.INCREMENTAL:
-        add("cursor", f"a cursor is used only by mode 'incremental', not {table.mode.value!r}")
+        add(
+            "cursor",
+            f"a cursor is used only by mode 'incremental', not {table.mode.value!r}",
+            reads=["mode"],
+        )
     if table.columns is not None and table.exclude_columns:
-        add("exclude_columns", "use either columns or exclude_columns, not both")
+        add(
+            "exclude_columns",
+            "use either columns or exclude_columns, not both",
+            reads=["columns"],
+        )
     for field in ("primary_key", "columns", "exclude_columns"):
         names: tuple[str, ...] = getattr(table, field) or ()
         for name, count in Counter(names).items():
@@ -316,12 +373,18 @@ def _check_table(table: Table, path: Path, remap: Mapping[str, Path], ctx: _Cont
     needed = [*table.primary_key, *([table.cursor] if table.cursor else [])]
     for name in needed:
         role = "cursor" if name == table.cursor else "primary key column"
+        reads = ["cursor" if name == table.cursor else "primary_key"]
         if name in table.exclude_columns:
-            add("exclude_columns", f"the {role} {name!r} cannot be excluded")
+            add("exclude_columns", f"the {role} {name!r} cannot be excluded", reads=reads)
         if table.columns is not None and name not in table.columns:
-            add("columns", f"the {role} {name!r} must be one of the copied columns")
+            add("columns", f"the {role} {name!r} must be one of the copied columns", reads=reads)
     for name, message in _column_type_problems(table):
-        add("column_types", message, key=name)
+        add(
+            "column_types",
+            message,
+            key=name,
+            reads=["cursor", "primary_key", "exclude_columns", "columns"],
+        )
 
 
 def _column_type_problems(table: Table) -> Iterator[tuple[str, str]]:
