@@ -195,10 +195,10 @@ _LOOSE = {
 }
 _LOOSE_AFTER = {
     # DuckDB 2.0's INSERT ... ON CONFLICT DO UPDATE stores [0.0] where the new list is
-    # [-0.0] (a plain UPDATE stores it): a known limit of DuckDB destinations (README).
+    # [-0.0]: the DuckDB destination merges with MERGE INTO, which stores it.
     "duckdb": (
         "SELECT CAST(f AS VARCHAR), CAST(i AS VARCHAR), CAST(l AS VARCHAR) FROM items WHERE id = 1",
-        [("-0.0", "30 days", "[0.0]")],
+        [("-0.0", "30 days", "[-0.0]")],
     ),
     "postgres": (
         "SELECT f::text, i::text, l::text FROM items WHERE id = 1",

@@ -2,9 +2,10 @@
 
 Each batch is registered with DuckDB and inserted with ``INSERT ... SELECT``.
 ``full_refresh`` fills a uniquely named stage and swaps it in (drop + rename) in the
-same transaction, then gives the new table the old one's indexes and comments back; ``merge`` (and ``incremental`` with a key) upsert with
-``ON CONFLICT (key) DO UPDATE ... WHERE ... IS DISTINCT FROM ...``. DuckDB's own
-file lock keeps other processes out while the file is open for writing.
+same transaction, then gives the new table the old one's indexes and comments back;
+``merge`` (and ``incremental`` with a key) upsert with ``MERGE INTO ... WHEN MATCHED
+AND ... IS DISTINCT FROM ... THEN UPDATE ... WHEN NOT MATCHED THEN INSERT``. DuckDB's
+own file lock keeps other processes out while the file is open for writing.
 """
 
 from __future__ import annotations
@@ -360,24 +361,35 @@ class DuckDBDestination:
         )
         if not plan.upsert:
             return _Statement(text)
-        key = ", ".join(quote_duckdb(k) for k in plan.primary_key)
+        # MERGE rather than INSERT ... ON CONFLICT DO UPDATE, which in DuckDB 2.0 stores
+        # [0.0] for a new list [-0.0] (tests/test_engine_modes.py).
         others = [c for c in plan.columns if c.name not in plan.primary_key]
-        if not others:
-            return _Statement(compose("{text} ON CONFLICT ({key}) DO NOTHING", text=text, key=key))
-        sets = ", ".join(
-            f"{quote_duckdb(c.name)} = EXCLUDED.{quote_duckdb(c.name)}" for c in others
-        )
-        old = ", ".join(_compared("t", c) for c in others)
-        new = ", ".join(_compared("EXCLUDED", c) for c in others)
-        return _Statement(
-            compose(
-                "{text} ON CONFLICT ({key}) DO UPDATE SET {sets} "
-                "WHERE ROW({old}) IS DISTINCT FROM ROW({new})",
-                text=text,
-                key=key,
-                sets=sets,
+        update = ""
+        if others:
+            sets = ", ".join(f"{quote_duckdb(c.name)} = s.{quote_duckdb(c.name)}" for c in others)
+            old = ", ".join(_compared("t", c) for c in others)
+            new = ", ".join(_compared("s", c) for c in others)
+            update = compose(
+                "WHEN MATCHED AND ROW({old}) IS DISTINCT FROM ROW({new}) THEN UPDATE SET {sets} ",
                 old=old,
                 new=new,
+                sets=sets,
+            )
+        return _Statement(
+            compose(
+                "MERGE INTO {into} AS t USING (SELECT {exprs} FROM {batch}) AS s ON {on} "
+                "{update}WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({values})",
+                into=into,
+                exprs=", ".join(
+                    f"{_insert_expression(c)} AS {quote_duckdb(c.name)}" for c in plan.columns
+                ),
+                batch=quote_duckdb(_BATCH_VIEW),
+                on=" AND ".join(
+                    f"t.{quote_duckdb(k)} = s.{quote_duckdb(k)}" for k in plan.primary_key
+                ),
+                update=update,
+                names=names,
+                values=", ".join(f"s.{quote_duckdb(c.name)}" for c in plan.columns),
             )
         )
 
