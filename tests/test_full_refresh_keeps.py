@@ -92,6 +92,12 @@ def _catalog(destination: Side) -> dict[str, object]:
             "WHERE oid = ? ORDER BY 2, 3",
             (oid,),
         ),
+        "column grants": one(
+            "SELECT attname, pg_get_userbyid(grantor), coalesce(pg_get_userbyid("
+            "NULLIF(grantee, 0)), 'PUBLIC'), privilege_type, is_grantable "
+            "FROM pg_attribute, aclexplode(attacl) WHERE attrelid = ? ORDER BY 1, 3, 4",
+            (oid,),
+        ),
         "owner": one("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ?", (oid,)),
     }
 
@@ -122,10 +128,13 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
         "COMMENT ON COLUMN t.a IS 'a name'",
         f'GRANT SELECT, UPDATE ON t TO "{reader}" WITH GRANT OPTION',
         "GRANT SELECT ON t TO PUBLIC",
+        f'GRANT UPDATE (a, b) ON t TO "{reader}"',
+        "GRANT INSERT (a) ON t TO PUBLIC",
         f'ALTER TABLE t OWNER TO "{owner}"',
     ]:
         destination.execute(statement)
     before = _catalog(destination)
+    assert all(before.values())  # each kind of thing is there to keep
     old_oid = destination.execute("SELECT 'public.t'::regclass::oid")
 
     source.execute("UPDATE t SET a = 'deux' WHERE id = 2")

@@ -10,14 +10,14 @@ the new table gets it back, in the same transaction:
   triggers (with their enabled state): rebuilt after the swap, so an index or trigger
   costs nothing during the ``COPY`` and a constraint checks the new rows;
 * row-level security and its policies, comments on the table and its columns, grants
-  on the table, and the owner.
+  on the table and on its columns, and the owner.
 
 Definitions come from the server's own deparsers (``pg_get_indexdef``,
 ``pg_get_constraintdef``, ``pg_get_triggerdef``, ``pg_get_expr``), as ``pg_dump`` does:
 that text is the server's, never the config's. Names and values are composed with
 :mod:`psycopg.sql`.
 
-Not carried over: column privileges, column statistics targets and storage, publications
+Not carried over: column statistics targets and storage, publications
 (a ``FOR ALL TABLES`` publication includes the new table by itself), security labels,
 and objects that depend on the table (a view makes the load fail: see ``_pgdest``).
 """
@@ -206,14 +206,27 @@ def read_kept(
         "WHERE c.oid = %s AND a.grantee <> c.relowner ORDER BY 1 NULLS FIRST, 2",
         (oid,),
     ):
-        if str(privilege) not in _PRIVILEGES:  # a newer server's privilege: say so
-            raise psycopg.errors.FeatureNotSupported(
-                f"cannot keep the {privilege} privilege of {grantee or 'PUBLIC'}"
-            )
         keep(
             f"{privilege} grant to {grantee or 'PUBLIC'}",
             "GRANT {} ON {} TO {}{}",
-            sql.SQL(_PRIVILEGES[str(privilege)]),
+            sql.SQL(_privilege(privilege, grantee)),
+            target,
+            _grantee(grantee),
+            sql.SQL(" WITH GRANT OPTION" if grantable else ""),
+        )
+    for column, grantee, privilege, grantable in conn.execute(
+        "SELECT a.attname, CASE WHEN g.grantee = 0 THEN NULL ELSE pg_get_userbyid(g.grantee) "
+        "END, g.privilege_type, g.is_grantable FROM pg_attribute a, aclexplode(a.attacl) g "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, 2, 3",
+        (oid,),
+    ):
+        if str(column) not in columns:
+            continue
+        keep(
+            f"{privilege} grant on column {str(column)!r} to {grantee or 'PUBLIC'}",
+            "GRANT {} ({}) ON {} TO {}{}",
+            sql.SQL(_privilege(privilege, grantee)),
+            sql.Identifier(str(column)),
             target,
             _grantee(grantee),
             sql.SQL(" WITH GRANT OPTION" if grantable else ""),
@@ -225,6 +238,15 @@ def read_kept(
         options=tuple(_options(options, "") + _options(toast_options, "toast.")),
         after=tuple(after),
     )
+
+
+def _privilege(privilege: object, grantee: object) -> LiteralString:
+    """A privilege's keyword, from a fixed list (never the catalog's text itself)."""
+    if str(privilege) not in _PRIVILEGES:  # a newer server's privilege: say so
+        raise psycopg.errors.FeatureNotSupported(
+            f"cannot keep the {privilege} privilege of {grantee or 'PUBLIC'}"
+        )
+    return _PRIVILEGES[str(privilege)]
 
 
 def _grantee(role: object) -> sql.Composable:
