@@ -60,6 +60,12 @@ def _catalog(destination: Side) -> dict[str, object]:
             "LEFT JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.oid = ?",
             (oid,),
         ),
+        "columns": one(
+            "SELECT attname, attnotnull, pg_get_expr(adbin, adrelid) FROM pg_attribute "
+            "LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum "
+            "WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (oid,),
+        ),
         "indexes": one(
             "SELECT pg_get_indexdef(indexrelid), indisunique, indisprimary FROM pg_index "
             "WHERE indrelid = ? ORDER BY 1",
@@ -111,6 +117,8 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
         "ALTER TABLE t SET (fillfactor = 70, autovacuum_enabled = false, "
         "toast.autovacuum_enabled = false)",
         "ALTER TABLE t SET UNLOGGED",
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
+        "ALTER TABLE t ALTER COLUMN b SET DEFAULT 42",
         "CREATE INDEX t_lower_a ON t (lower(a)) WHERE b > 0",
         "CREATE UNIQUE INDEX t_b_unique ON t (b DESC)",
         "ALTER TABLE t ADD CONSTRAINT a_unique UNIQUE (a)",
@@ -167,6 +175,10 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
         destination.execute("INSERT INTO t VALUES (6, 'six', -1, NULL)")
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         destination.execute("INSERT INTO t VALUES (7, 'seven', 7, 99)")
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        destination.execute("INSERT INTO t VALUES (8, NULL, 8, NULL)")
+    destination.execute("INSERT INTO t (id, a) VALUES (9, 'nine')")
+    assert destination.execute("SELECT b FROM t WHERE id = 9") == [(42,)]
 
 
 @pytest.mark.parametrize(
@@ -183,8 +195,14 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
             "ALTER TABLE t DROP COLUMN b",
             "index 't_b' of the table it replaces: column \"b\" does not exist",
         ),
+        (
+            "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
+            "UPDATE t SET a = NULL WHERE id = 2",
+            "NOT NULL of column 'a' of the table it replaces: column \"a\" of relation "
+            '"t" contains null values',
+        ),
     ],
-    ids=["check-violated", "index-on-a-gone-column"],
+    ids=["check-violated", "index-on-a-gone-column", "not-null-violated"],
 )
 def test_what_cannot_be_kept_fails_the_load_and_changes_nothing(
     pg_sides: tuple[Side, Side], setup: str, change: str, named: str
@@ -216,7 +234,16 @@ def test_a_table_without_extras_gets_none(pg_sides: tuple[Side, Side]) -> None:
     assert not any(
         word in statement
         for statement in planned.ddl
-        for word in ("UNLOGGED", "WITH (", "INDEX", "GRANT", "OWNER", "COMMENT", "POLICY")
+        for word in (
+            "UNLOGGED",
+            "WITH (",
+            "INDEX",
+            "GRANT",
+            "OWNER",
+            "COMMENT",
+            "POLICY",
+            "NOT NULL",
+        )
     )
     replicate(replication_for(source, destination, [TABLE]))
     assert _catalog(destination) == before

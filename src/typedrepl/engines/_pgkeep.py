@@ -6,9 +6,10 @@ the new table gets it back, in the same transaction:
 
 * persistence (``UNLOGGED``) and storage parameters (``fillfactor``, ``autovacuum_*``,
   ``toast.*``): on the ``CREATE TABLE`` of the stage, so the rows are loaded under them;
-* indexes, constraints (unique, check, exclusion, foreign keys to other tables) and
-  triggers (with their enabled state): rebuilt after the swap, so an index or trigger
-  costs nothing during the ``COPY`` and a constraint checks the new rows;
+* ``NOT NULL`` and defaults of the columns the new table has, indexes, constraints
+  (unique, check, exclusion, foreign keys to other tables) and triggers (with their
+  enabled state): rebuilt after the swap, so an index or trigger costs nothing during
+  the ``COPY`` and a constraint checks the new rows;
 * row-level security and its policies, comments on the table and its columns, grants
   on the table and on its columns, and the owner.
 
@@ -123,6 +124,32 @@ def read_kept(
     def keep(what: str, template: LiteralString, *parts: sql.Composable) -> None:
         after.append(KeptStatement(sql.SQL(template).format(*parts), what))
 
+    for name, not_null, default in conn.execute(
+        "SELECT a.attname, a.attnotnull AND NOT EXISTS (SELECT 1 FROM pg_index i "
+        "WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey)), "
+        "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND (a.attnotnull OR d.adbin IS NOT NULL) ORDER BY a.attnum",
+        (oid,),
+    ):
+        if str(name) not in columns:
+            continue
+        if not_null:
+            keep(
+                f"NOT NULL of column {str(name)!r}",
+                "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL",
+                target,
+                sql.Identifier(str(name)),
+            )
+        if default is not None:
+            keep(
+                f"default of column {str(name)!r}",
+                "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                target,
+                sql.Identifier(str(name)),
+                _server_sql(default),
+            )
     for name, definition in conn.execute(
         "SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = %s AND NOT EXISTS "
