@@ -384,7 +384,9 @@ def test_duckdb_destination_killed_mid_load(
     write_config(trace_side)
     assert _child(config, {"trace": str(trace_file)}).returncode == 0
     trace = [tuple(json.loads(line)) for line in trace_file.read_text().splitlines()]
-    inserts = [i for i, (w, t) in enumerate(trace) if w == "before" and t.startswith("INSERT")]
+    inserts = [
+        i for i, (w, t) in enumerate(trace) if w == "before" and t.startswith(("INSERT", "MERGE"))
+    ]
     commit = trace.index(("before", "COMMIT"))
     for at, expected in (
         (inserts[len(inserts) // 2], before),

@@ -8,6 +8,7 @@ from the catalog. What cannot be kept fails the load with its name, and changes 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -109,7 +110,7 @@ def _catalog(destination: Side) -> dict[str, object]:
 
 
 def test_full_refresh_keeps_what_the_replaced_table_had(
-    pg_sides: tuple[Side, Side], roles: tuple[str, str]
+    pg_sides: tuple[Side, Side], roles: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     source, destination = pg_sides
     reader, owner = roles
@@ -155,9 +156,14 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
     assert "CREATE INDEX t_lower_a ON public.t USING btree (lower(a)) WHERE (b > 0)" in shown
     assert f'OWNER TO "{owner}"' in shown
 
-    (result,) = replicate(replication)
+    with caplog.at_level(logging.INFO, logger="typedrepl"):
+        (result,) = replicate(replication)
 
     assert result.rows_in_destination == 4
+    (said,) = [r.getMessage() for r in caplog.records if "gets back" in r.getMessage()]
+    assert said.startswith("public.t: the new table gets back the replaced one's NOT NULL of")
+    assert "index 't_lower_a'" in said
+    assert f"owner {owner}" in said
     assert destination.execute("SELECT 'public.t'::regclass::oid") != old_oid  # replaced
     # loaded before the trigger was back: 'deux' and 'four' as the source has them
     assert destination.execute("SELECT id, a, b, parent FROM t ORDER BY id") == [

@@ -189,6 +189,14 @@ class DuckDBDestination:
         statements = self._statements(plan, cursor_value=cursor_value)
         at = next(i for i, s in enumerate(statements) if s.text == _INSERT_MARK)
         insert = statements[at - 1]
+        kept = [s.keeps for s in statements if s.keeps is not None]
+        if kept:
+            self._log.info(
+                "%s.%s: the new table gets back the replaced one's %s",
+                plan.schema,
+                plan.name,
+                ", ".join(kept),
+            )
         for statement in statements[: at - 1]:
             self._exec(statement, doing="load failed")
         written = 0

@@ -75,6 +75,16 @@ def _sql(statement: _Statement) -> sql.Composed | sql.SQL:
     return statement.statement if isinstance(statement, KeptStatement) else statement
 
 
+def _log_kept(log: logging.Logger, plan: TablePlan, kept: list[str]) -> None:
+    if kept:
+        log.info(
+            "%s.%s: the new table gets back the replaced one's %s",
+            plan.schema,
+            plan.name,
+            ", ".join(kept),
+        )
+
+
 def _as_int(value: object) -> int:
     assert isinstance(value, int)
     return value
@@ -195,6 +205,7 @@ class PostgresDestination:
             statements[at - 1],
             statements[at + 1 :],
         )
+        _log_kept(self._log, plan, [s.what for s in after if isinstance(s, KeptStatement)])
         try:
             for statement in before:
                 self._conn.execute(_sql(statement))
