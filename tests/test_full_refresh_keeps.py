@@ -202,13 +202,19 @@ def test_full_refresh_keeps_what_the_replaced_table_had(
             "index 't_b' of the table it replaces: column \"b\" does not exist",
         ),
         (
+            "ALTER TABLE t ADD CONSTRAINT a_unique UNIQUE (a)",
+            "UPDATE t SET a = 'one' WHERE id = 2",
+            "constraint 'a_unique' of the table it replaces: could not create unique index "
+            '"a_unique" (Key (a)=(one) is duplicated.)',
+        ),
+        (
             "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
             "UPDATE t SET a = NULL WHERE id = 2",
             "NOT NULL of column 'a' of the table it replaces: column \"a\" of relation "
             '"t" contains null values',
         ),
     ],
-    ids=["check-violated", "index-on-a-gone-column", "not-null-violated"],
+    ids=["check-violated", "index-on-a-gone-column", "unique-violated", "not-null-violated"],
 )
 def test_what_cannot_be_kept_fails_the_load_and_changes_nothing(
     pg_sides: tuple[Side, Side], setup: str, change: str, named: str

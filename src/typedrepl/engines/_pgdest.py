@@ -212,7 +212,7 @@ class PostgresDestination:
             written = self._copy(_sql(copy_statement), plan, batches, on_rows)
             for statement in after:
                 if isinstance(statement, KeptStatement):
-                    self._keep(statement, plan)
+                    self._keep(statement)
                 else:
                     self._conn.execute(statement)
             if plan.mode is LoadMode.FULL_REFRESH:
@@ -435,11 +435,13 @@ class PostgresDestination:
         except psycopg.Error as exc:
             raise self._error(exc, "cannot read what the replaced table has") from None
 
-    def _keep(self, kept: KeptStatement, plan: TablePlan) -> None:
+    def _keep(self, kept: KeptStatement) -> None:
         try:
             self._conn.execute(kept.statement)
         except psycopg.Error as exc:
             message = exc.diag.message_primary or str(exc)
+            if exc.diag.message_detail:
+                message += f" ({exc.diag.message_detail})"
             raise driver_error(
                 Exception(
                     f"full_refresh cannot give the new table the {kept.what} of the table it "
