@@ -99,6 +99,23 @@ def test_merge_upserts_and_a_rerun_changes_nothing(sides: tuple[Side, Side]) -> 
     assert _row_versions(destination) == versions
 
 
+def test_merge_of_a_table_that_is_all_key(sides: tuple[Side, Side]) -> None:
+    """No column but the key: a merge inserts the new keys and leaves the others be."""
+    source, destination = sides
+    source.execute("CREATE TABLE items (id INTEGER, tag VARCHAR, PRIMARY KEY (id, tag))")
+    source.insert("items", [(1, "a"), (2, "b")])
+    table = {"mode": "merge", "primary_key": ["id", "tag"]}
+    assert run_one(source, destination, **table).rows_in_destination == 2
+    source.insert("items", [(1, "c")])
+    result = run_one(source, destination, **table)
+    assert (result.rows_written, result.rows_in_destination) == (3, 3)
+    assert destination.execute("SELECT id, tag FROM items ORDER BY id, tag") == [
+        (1, "a"),
+        (1, "c"),
+        (2, "b"),
+    ]
+
+
 def _row_versions(side: Side) -> list[tuple[object, ...]]:
     """PostgreSQL: each row's xmin (a rewritten row gets a new one); DuckDB: nothing."""
     if side.kind != "postgres":
