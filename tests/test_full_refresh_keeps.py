@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -311,3 +312,45 @@ def test_duckdb_full_refresh_keeps_indexes_and_comments(
         (3, "three", 3),
     ]
     assert _duckdb_catalog(destination) == before
+
+
+def test_an_owner_that_cannot_own_the_new_table_is_a_warning(
+    pg_sides: tuple[Side, Side], roles: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Loading as a non-superuser member of the owning role: when that role may not
+    CREATE in the schema, the new table stays the loading user's (as before typedrepl
+    kept owners) and a warning says so; once it may, the owner is kept."""
+    source, destination = pg_sides
+    loader, owner = roles  # "loader" logs in; it may create in public and is in "owner"
+    password = uuid.uuid4().hex
+    for statement in [
+        f"ALTER ROLE \"{loader}\" LOGIN PASSWORD '{password}'",
+        f'GRANT CREATE ON SCHEMA public TO "{loader}"',
+        f'GRANT "{owner}" TO "{loader}"',
+        f'ALTER TABLE t OWNER TO "{owner}"',
+    ]:
+        destination.execute(statement)
+    parts = urlsplit(destination.target)
+    as_loader = Side(
+        "postgres",
+        urlunsplit(parts._replace(netloc=f"{loader}:{password}@{parts.hostname}:{parts.port}")),
+    )
+    owner_of_t = "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'public.t'::regclass"
+
+    with caplog.at_level(logging.WARNING, logger="typedrepl"):
+        replicate(replication_for(source, as_loader, [TABLE]))
+    assert destination.execute(owner_of_t) == [(loader,)]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == (
+        f"public.t: the new table is owned by the loading user, not by {owner}: that role "
+        "cannot own it (this user is not a member of it, or it may not CREATE in the schema)"
+    )
+    assert password not in caplog.text
+
+    destination.execute(f'GRANT CREATE ON SCHEMA public TO "{owner}"')
+    destination.execute(f'ALTER TABLE t OWNER TO "{owner}"')
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="typedrepl"):
+        replicate(replication_for(source, as_loader, [TABLE]))
+    assert destination.execute(owner_of_t) == [(owner,)]
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

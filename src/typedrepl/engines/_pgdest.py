@@ -431,9 +431,12 @@ class PostgresDestination:
             oid = self._table_oid(plan.schema, plan.name)
             if oid is None:  # the plan said it exists: it went away meanwhile
                 return Kept()
-            return read_kept(self._conn, oid, target, {c.name for c in plan.columns})
+            kept = read_kept(self._conn, oid, target, {c.name for c in plan.columns})
         except psycopg.Error as exc:
             raise self._error(exc, "cannot read what the replaced table has") from None
+        for warning in kept.warnings:
+            self._log.warning("%s.%s: %s", plan.schema, plan.name, warning)
+        return kept
 
     def _keep(self, kept: KeptStatement) -> None:
         try:

@@ -65,6 +65,8 @@ class Kept:
     """Storage parameters as ``(name, value)``; a TOAST one is named ``toast.<name>``."""
     after: tuple[KeptStatement, ...] = ()
     """Run on the new table after the swap, in order."""
+    warnings: tuple[str, ...] = ()
+    """What is not kept though the old table had it, to log."""
 
     def with_clause(self) -> sql.Composable:
         """`` WITH (name = 'value', ...)`` for the ``CREATE TABLE``, or nothing."""
@@ -114,12 +116,15 @@ def read_kept(
         "SELECT c.relpersistence = 'u', coalesce(c.reloptions, '{}'), "
         "coalesce(t.reloptions, '{}'), obj_description(c.oid, 'pg_class'), "
         "pg_get_userbyid(c.relowner), c.relowner <> (SELECT oid FROM pg_roles "
-        "WHERE rolname = current_user), c.relrowsecurity, c.relforcerowsecurity "
+        "WHERE rolname = current_user), (SELECT rolsuper FROM pg_roles WHERE rolname = "
+        "current_user) OR (pg_has_role(c.relowner, 'MEMBER') AND "
+        "has_schema_privilege(c.relowner, c.relnamespace, 'CREATE')), "
+        "c.relrowsecurity, c.relforcerowsecurity "
         "FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.oid = %s",
         (oid,),
     ).fetchone()
     assert row is not None
-    unlogged, options, toast_options, comment, owner, other_owner, rls, force_rls = row
+    unlogged, options, toast, comment, owner, other_owner, can_own, rls, force_rls = row
     reader = _Reader(conn, oid, target, frozenset(columns))
     reader.columns()
     reader.indexes()
@@ -128,12 +133,19 @@ def read_kept(
     reader.security(rls=bool(rls), force=bool(force_rls))
     reader.comments(comment)
     reader.grants()
-    if other_owner:  # last: it hands the grants made above over to the owner
+    warnings = []
+    if other_owner and can_own:  # last: it hands the grants made above over to the owner
         reader.keep(f"owner {owner}", "ALTER TABLE {} OWNER TO {}", target, _grantee(owner))
+    elif other_owner:  # as before typedrepl kept anything: the loading user owns it
+        warnings.append(
+            f"the new table is owned by the loading user, not by {owner}: that role cannot "
+            "own it (this user is not a member of it, or it may not CREATE in the schema)"
+        )
     return Kept(
         unlogged=bool(unlogged),
-        options=tuple(_options(options, "") + _options(toast_options, "toast.")),
+        options=tuple(_options(options, "") + _options(toast, "toast.")),
         after=tuple(reader.after),
+        warnings=tuple(warnings),
     )
 
 
