@@ -219,3 +219,46 @@ def test_connect_errors_end_in_bounded_time(kind: str, make_side: Callable[[str]
     assert time.monotonic() - started < 15
     assert isinstance(failure, TableFailure)
     assert "pw-not-shown" not in failure.error
+
+
+def _loaders(side: Side) -> list[tuple[object, ...]]:
+    """typedrepl's connections to ``side``'s database."""
+    return side.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'typedrepl'"
+    )
+
+
+@pytest.mark.parametrize("keep_open", [True, False])
+def test_connections_kept_between_tables_survive_being_lost(
+    make_side: Callable[[str], Side], keep_open: bool
+) -> None:
+    """With ``keep_open`` one connection per side serves every table; when the server
+    ends them between two tables, the next table reconnects and loads. Without it, no
+    connection outlives its table."""
+    source, destination = make_side("postgres"), make_side("postgres")
+    names = ["a", "b", "c"]
+    for name in names:
+        source.execute(f"CREATE TABLE {name} (id integer PRIMARY KEY, v text)")
+        source.insert(name, [(1, name), (2, name * 2)])
+    replication = replication_for(
+        source, destination, [{"name": n, "mode": "merge", "primary_key": "id"} for n in names]
+    )
+    outcomes: list[TableResult | TableFailure] = []
+    for outcome in iter_replicate(replication, keep_open=keep_open):
+        outcomes.append(outcome)
+        open_now = (len(_loaders(source)), len(_loaders(destination)))
+        if len(outcomes) == 1:
+            assert open_now == ((1, 1) if keep_open else (0, 0))
+            for side in (source, destination):
+                side.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "datname = current_database() AND application_name = 'typedrepl'"
+                )
+    assert [type(o) for o in outcomes] == [TableResult] * 3
+    for name in names:
+        assert destination.execute(f"SELECT id, v FROM {name} ORDER BY id") == [  # noqa: S608
+            (1, name),
+            (2, name * 2),
+        ]
+    assert (len(_loaders(source)), len(_loaders(destination))) == (0, 0)  # all closed

@@ -210,7 +210,7 @@ def declare_replication(
         from typedrepl._run import iter_replicate
 
         evolved = attrs.evolve(replication, connections=connections)
-        return iter_replicate(evolved, names, batch_size=batch_size, logger=log)
+        return iter_replicate(evolved, names, batch_size=batch_size, logger=log, keep_open=True)
 
     return ReplicationDeclaration(
         connections=replication.connections,

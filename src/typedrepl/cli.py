@@ -175,6 +175,7 @@ def _run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             progress=progress,
             logger=_console_logger(err, args.verbose),
+            keep_open=True,
         )
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -102,6 +102,7 @@ class PostgresDestination:
     max_identifier_bytes: int | None = _MAX_IDENTIFIER_BYTES
 
     def __init__(self, connection: Connection, *, log: logging.Logger, read_only: bool) -> None:
+        self._connection = connection
         self._secrets = connection.secrets
         self._log = log
         self._read_only = read_only
@@ -110,6 +111,8 @@ class PostgresDestination:
         self._stage = ""
         self._schema_exists = True
         self._state_exists = False
+        self._used = False
+        """Whether a table began on this connection: only then is a lost one replaced."""
 
     # ------------------------------------------------------------------ protocol
 
@@ -118,9 +121,26 @@ class PostgresDestination:
         return postgres_type(logical)
 
     def begin(self, schema: str, table: str, *, lock: bool) -> None:
-        """Start the transaction; with ``lock``, take the table's advisory lock."""
+        """Start the transaction; with ``lock``, take the table's advisory lock.
+
+        A connection lost since the table before (it is kept open between tables) is
+        replaced by a new one, once."""
         self.rollback()
         self._stage = f"_typedrepl_{secrets.token_hex(6)}"
+        try:
+            self._begin(schema, table, lock=lock)
+        except EngineError:
+            if not (self._conn.closed and self._used):
+                raise
+            self._log.info(
+                "the destination connection was lost since the table before: reconnecting"
+            )
+            self._conn = connect(self._connection)
+            self._conn.read_only = self._read_only
+            self._begin(schema, table, lock=lock)
+        self._used = True
+
+    def _begin(self, schema: str, table: str, *, lock: bool) -> None:
         try:
             if lock:
                 self._conn.execute(

@@ -45,20 +45,35 @@ class PostgresSource:
     default_schema = "public"
 
     def __init__(self, connection: Connection, *, log: logging.Logger) -> None:
+        self._connection = connection
         self._secrets = connection.secrets
         self._log = log
-        self._conn = connect(connection)
-        self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        self._conn.read_only = True
-        register_loaders(self._conn)
+        self._conn = self._connect()
         self._enums: set[str] = set()
+        self._used = False
+        """Whether a table began on this connection: only then is a lost one replaced."""
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        conn = connect(self._connection)
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        register_loaders(conn)
+        return conn
 
     def begin(self) -> None:
-        """Start a new snapshot (the first query opens it)."""
+        """Start a new snapshot (the first query opens it).
+
+        A connection lost since the table before (it is kept open between tables) is
+        replaced by a new one."""
         try:
             self._conn.rollback()
         except psycopg.Error as exc:
-            raise self._error(exc, "cannot start a read") from None
+            if not (self._conn.closed and self._used):
+                raise self._error(exc, "cannot start a read") from None
+        if self._conn.closed and self._used:
+            self._log.info("the source connection was lost since the table before: reconnecting")
+            self._conn = self._connect()
+        self._used = True
 
     def columns(self, schema: str, table: str) -> tuple[SourceColumn, ...]:
         """The columns of ``schema.table`` and their logical types."""
