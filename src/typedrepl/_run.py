@@ -176,14 +176,15 @@ class _Sides:
         return self._source, self._destination
 
     def close(self) -> None:
+        """Close both (never raises: a side that fails to close is dropped all the same)."""
         source, destination = self._source, self._destination
         self._source = self._destination = None
-        try:
-            if source is not None:
-                source.close()
-        finally:
-            if destination is not None:
-                destination.close()
+        for side in (source, destination):
+            if side is not None:
+                try:
+                    side.close()
+                except Exception:
+                    self._log.debug("closing a connection failed", exc_info=True)
 
 
 def _run_table(
