@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -154,6 +156,20 @@ def fixture_sides(
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(script: str, *args: str, cwd: Path) -> str:
+    """Run ``bench/<script>`` with ``args`` in a child process; its stdout (exit 0 asserted)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout
 
 
 def run_mypy(*paths: str) -> tuple[str, int]:

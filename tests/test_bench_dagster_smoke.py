@@ -4,24 +4,17 @@ not checked)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_dagster.py"
+from conftest import run_bench
 
 
 def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--tables", "5,20", "--repeat", "1", "--profile-top", "3"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    output = run_bench(
+        "bench_dagster.py",
+        *("--tables", "5,20", "--repeat", "1", "--profile-top", "3"),
         cwd=tmp_path,
     )
-    output = done.stdout
-    assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
     assert output.startswith("typedrepl Dagster overhead: dagster ")
     for count in (5, 20):
         for form in ("engine-only", "one-op", "graph", "chunks"):
@@ -41,32 +34,23 @@ def test_bench_dagster_runs_and_reports(tmp_path: Path) -> None:
 def test_bench_dagster_splits_past_the_op_size(tmp_path: Path) -> None:
     """``--split-above`` and ``--tables-per-part`` split the one-op form, ``--chunk-size``
     sizes the chunks; asset checks are counted too."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--tables",
-            "7",
-            "--split-above",
-            "5",
-            "--tables-per-part",
-            "3",
-            "--chunk-size",
-            "4",
-            "--asset-checks",
-            "--graph-max",
-            "0",
-            "--profile-top",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    output = run_bench(
+        "bench_dagster.py",
+        "--tables",
+        "7",
+        "--split-above",
+        "5",
+        "--tables-per-part",
+        "3",
+        "--chunk-size",
+        "4",
+        "--asset-checks",
+        "--graph-max",
+        "0",
+        "--profile-top",
+        "0",
         cwd=tmp_path,
     )
-    output = done.stdout
-    assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
     assert re.search(r"^ +7  one-op +3 ", output, re.MULTILINE), output
     assert re.search(r"^ +7  chunks +2 ", output, re.MULTILINE), output
     assert "graph form not run for 7 tables" in output

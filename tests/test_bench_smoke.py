@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_copy.py"
+from conftest import run_bench
 
 
 def test_bench_copy_runs_and_reports(postgres_server_url: str, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH),
-            "--rows",
-            "20000",
-            "--repeat",
-            "1",
-            "--merge-rows",
-            "2000",
-            "--postgres-url",
-            postgres_server_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    output = run_bench(
+        "bench_copy.py",
+        *("--rows", "20000", "--repeat", "1", "--merge-rows", "2000"),
+        *("--postgres-url", postgres_server_url),
         cwd=tmp_path,
     )
-    output = done.stdout
-    assert done.returncode == 0, output[-4000:] + done.stderr[-4000:]
     for method in (
         "typedrepl",
         "psql \\copy",
