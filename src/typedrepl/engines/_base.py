@@ -33,6 +33,7 @@ __all__ = [
     "ReadSpec",
     "SourceColumn",
     "SourceEngine",
+    "log_kept",
 ]
 
 
@@ -197,3 +198,10 @@ class EngineModule(Protocol):
         self, connection: Connection, *, log: logging.Logger, read_only: bool = False
     ) -> DestinationEngine:
         """Connect to ``connection`` for writing (``read_only``: only to inspect, for a plan)."""
+
+
+def log_kept(log: logging.Logger, schema: str, table: str, kept: Iterable[str]) -> None:
+    """Say what a full refresh gives the new table back from the one it replaces."""
+    said = ", ".join(kept)
+    if said:
+        log.info("%s.%s: the new table gets back the replaced one's %s", schema, table, said)

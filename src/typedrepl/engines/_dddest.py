@@ -24,7 +24,13 @@ import pyarrow as pa
 from typedrepl._models import Connection, LoadMode
 from typedrepl._plan import STATE_TABLE, PlannedColumn, TablePlan
 from typedrepl._types import LOOSE_EQUALITY_KINDS, Kind, LogicalType, duckdb_type
-from typedrepl.engines._base import CursorState, ExistingColumn, ExistingTable, LoadOutcome
+from typedrepl.engines._base import (
+    CursorState,
+    ExistingColumn,
+    ExistingTable,
+    LoadOutcome,
+    log_kept,
+)
 from typedrepl.engines._ddconn import (
     compose,
     open_duckdb,
@@ -189,14 +195,8 @@ class DuckDBDestination:
         statements = self._statements(plan, cursor_value=cursor_value)
         at = next(i for i, s in enumerate(statements) if s.text == _INSERT_MARK)
         insert = statements[at - 1]
-        kept = [s.keeps for s in statements if s.keeps is not None]
-        if kept:
-            self._log.info(
-                "%s.%s: the new table gets back the replaced one's %s",
-                plan.schema,
-                plan.name,
-                ", ".join(kept),
-            )
+        kept = (s.keeps for s in statements if s.keeps is not None)
+        log_kept(self._log, plan.schema, plan.name, kept)
         for statement in statements[: at - 1]:
             self._exec(statement, doing="load failed")
         written = 0

@@ -36,6 +36,7 @@ from typedrepl.engines._base import (
     ExistingColumn,
     ExistingTable,
     LoadOutcome,
+    log_kept,
 )
 from typedrepl.engines._errors import RejectedValueError, driver_error
 from typedrepl.engines._pgconn import LOCK_TIMEOUT, connect
@@ -73,16 +74,6 @@ _Statement = sql.Composed | sql.SQL | KeptStatement
 
 def _sql(statement: _Statement) -> sql.Composed | sql.SQL:
     return statement.statement if isinstance(statement, KeptStatement) else statement
-
-
-def _log_kept(log: logging.Logger, plan: TablePlan, kept: list[str]) -> None:
-    if kept:
-        log.info(
-            "%s.%s: the new table gets back the replaced one's %s",
-            plan.schema,
-            plan.name,
-            ", ".join(kept),
-        )
 
 
 def _as_int(value: object) -> int:
@@ -225,7 +216,8 @@ class PostgresDestination:
             statements[at - 1],
             statements[at + 1 :],
         )
-        _log_kept(self._log, plan, [s.what for s in after if isinstance(s, KeptStatement)])
+        kept = (s.what for s in after if isinstance(s, KeptStatement))
+        log_kept(self._log, plan.schema, plan.name, kept)
         try:
             for statement in before:
                 self._conn.execute(_sql(statement))
