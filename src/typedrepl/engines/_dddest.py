@@ -39,7 +39,7 @@ from typedrepl.engines._ddconn import (
     quote_string,
     type_sql,
 )
-from typedrepl.engines._errors import RejectedValueError, driver_error, way_out
+from typedrepl.engines._errors import RejectedValueError, driver_error, kept_error, way_out
 from typedrepl.errors import EngineError
 
 __all__ = ["DuckDBDestination"]
@@ -220,15 +220,7 @@ class DuckDBDestination:
             try:
                 self._require().execute(statement.text)
             except duckdb.Error as exc:
-                raise driver_error(
-                    Exception(
-                        f"{exc}; drop or change it in the destination, or fix the source "
-                        "(the destination was not changed)"
-                    ),
-                    self._secrets,
-                    doing=f"full_refresh cannot give the new table the {statement.keeps} of "
-                    "the table it replaces",
-                ) from None
+                raise kept_error(statement.keeps, str(exc), self._secrets) from None
         target = qualified(plan.schema, plan.name)
         count = self._fetch(compose("SELECT count(*) FROM {t}", t=target))[0][0]
         assert isinstance(count, int)

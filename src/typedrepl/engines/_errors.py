@@ -9,7 +9,7 @@ import yaml
 from typedrepl._secrets import scrub
 from typedrepl.errors import EngineError
 
-__all__ = ["RejectedValueError", "driver_error", "way_out"]
+__all__ = ["RejectedValueError", "driver_error", "kept_error", "way_out"]
 
 
 def way_out(column: str, *, json: bool = True, view: str = "") -> str:
@@ -61,3 +61,16 @@ def driver_error(
     """An ``EngineError`` for a database driver's error, with passwords scrubbed."""
     text = str(exc).strip() or type(exc).__name__
     return EngineError(scrub(f"{doing}: {text}", secrets), column=column)
+
+
+def kept_error(what: str, message: str, secrets: Iterable[str]) -> EngineError:
+    """A full refresh could not give the new table ``what`` the replaced one had."""
+    return driver_error(
+        Exception(
+            f"full_refresh cannot give the new table the {what} of the table it replaces: "
+            f"{message}; drop or change it in the destination, or fix the source "
+            "(the destination was not changed)"
+        ),
+        secrets,
+        doing="load failed",
+    )

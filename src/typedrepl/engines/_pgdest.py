@@ -38,7 +38,7 @@ from typedrepl.engines._base import (
     LoadOutcome,
     log_kept,
 )
-from typedrepl.engines._errors import RejectedValueError, driver_error
+from typedrepl.engines._errors import RejectedValueError, driver_error, kept_error
 from typedrepl.engines._pgconn import LOCK_TIMEOUT, connect
 from typedrepl.engines._pgkeep import Kept, KeptStatement, read_kept
 from typedrepl.engines._pgwire import CopyEncoder, WireValueError
@@ -457,15 +457,7 @@ class PostgresDestination:
             message = exc.diag.message_primary or str(exc)
             if exc.diag.message_detail:
                 message += f" ({exc.diag.message_detail})"
-            raise driver_error(
-                Exception(
-                    f"full_refresh cannot give the new table the {kept.what} of the table it "
-                    f"replaces: {message}; drop or change it in the destination, or fix the "
-                    "source (the destination was not changed)"
-                ),
-                self._secrets,
-                doing="load failed",
-            ) from None
+            raise kept_error(kept.what, message, self._secrets) from None
 
     # ------------------------------------------------------------------ helpers
 
