@@ -234,7 +234,8 @@ def _check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    from typedrepl._checks import ChecksFailed, infer_table_type, load_object, translator_from
+    from typedrepl._check_objects import infer_table_type, load_object, translator_from
+    from typedrepl._checks import ChecksFailed
     from typedrepl._translator import Translator
 
     translator: Translator[Table] | None = None

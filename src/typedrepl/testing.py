@@ -654,7 +654,7 @@ def assert_translator_consistent(
             my_replications = replications(tables(MyTable, domain=st.sampled_from(["crm"])))
             assert_translator_consistent(MyTranslator(), replications=my_replications)
     """
-    from typedrepl._checks import check_translator
+    from typedrepl._check_keys import check_translator
 
     check_translator(
         translator,
@@ -691,7 +691,7 @@ def assert_roundtrip(
         def test_my_tables_round_trip(replication: Replication[MyTable]) -> None:
             assert_roundtrip(replication)
     """
-    from typedrepl._checks import check_roundtrip
+    from typedrepl._check_roundtrip import check_roundtrip
 
     check_roundtrip(replication, table_type)
 
@@ -727,9 +727,10 @@ def assert_keys_match_dry_run(
         def test_replication_file() -> None:
             assert_keys_match_dry_run("replication.yaml", MyTranslator())
     """
-    from typedrepl._checks import _as_replication, check_dry_run
+    from typedrepl._check_dryrun import check_dry_run
+    from typedrepl._check_objects import as_replication
 
-    check_dry_run(_as_replication(source, translator, table_type), translator)
+    check_dry_run(as_replication(source, translator, table_type), translator)
 
 
 def assert_replication_ok(
