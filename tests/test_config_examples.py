@@ -21,6 +21,7 @@ from typedrepl import (
     TableMeta,
     dump_replication,
     load_replication,
+    replicate,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -305,6 +306,10 @@ def test_select_keeps_config_order_and_names_every_unknown_table() -> None:
     with pytest.raises(KeyError) as caught:
         rep.select(["users", "orders", "accounts"])
     assert caught.value.args == ("accounts, orders",)
+    with pytest.raises(TypeError, match=r"a list, not one string: use \['users'\]"):
+        rep.select("users")  # a str is a Sequence[str] to mypy: caught at run time
+    with pytest.raises(TypeError, match="not one string"):
+        replicate(rep, tables="users")  # before any connection is opened
     assert rep.table("products") is products
     with pytest.raises(KeyError):
         rep.table("orders")

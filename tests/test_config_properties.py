@@ -28,6 +28,7 @@ from typedrepl import (
     LoadMode,
     PostgresConnection,
     Replication,
+    ReplicationTranslator,
     Table,
     TableMeta,
     dump_replication,
@@ -41,6 +42,7 @@ from typedrepl.testing import (
     replications,
     subsets,
     tables,
+    translators,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -178,6 +180,8 @@ def test_tables_refuses_what_it_cannot_build() -> None:
         tables(OwnedTable, owner=st.text(), colour=st.text())
     with pytest.raises(TypeError, match="has no extra field"):
         tables(OwnedTable, owner=st.text(), name=st.text())  # a field of Table itself
+    with pytest.raises(TypeError, match="unexpected keyword argument 'grup_name'"):
+        translators(ReplicationTranslator, grup_name=st.text())  # at once, not when drawn
     with pytest.raises(ValueError, match="min_tables"):
         replications(min_tables=0)
     with pytest.raises(ValueError, match="max_bytes"):

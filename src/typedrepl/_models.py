@@ -204,10 +204,14 @@ class Replication(Generic[TableT]):
     def select(self, names: Sequence[str] | None) -> tuple[TableT, ...]:
         """The tables called ``names`` in config order (all of them for ``None``).
 
-        Unknown names raise ``KeyError`` listing every unknown name.
+        Unknown names raise ``KeyError`` listing every unknown name; one string instead
+        of a sequence of names raises ``TypeError`` (a ``str`` is a sequence of letters).
         """
         if names is None:
             return self.tables
+        if isinstance(names, str):
+            msg = f"table names are a list, not one string: use [{names!r}]"
+            raise TypeError(msg)
         wanted = set(names)
         unknown = sorted(wanted - {t.name for t in self.tables})
         if unknown:

@@ -64,6 +64,7 @@ def iter_replicate(
         EngineError: at once, before anything runs, if ``tables`` names tables the
             replication does not have (every unknown name is listed), or if
             ``batch_size`` is not positive.
+        TypeError: ``tables`` is one string, not a sequence of names.
     """
     try:
         selected = replication.select(tables)

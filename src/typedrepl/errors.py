@@ -7,10 +7,14 @@ Every error derives from :class:`TypedReplError`; configuration mistakes raise
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from typedrepl._secrets import redact_url
+
+if TYPE_CHECKING:
+    from typedrepl._results import TableResult
 
 __all__ = [
     "ConfigError",
@@ -109,9 +113,11 @@ class ReplicationError(TypedReplError):
     """
 
     failures: tuple[TableFailure, ...]
-    results: tuple[object, ...]
+    results: tuple[TableResult, ...]
 
-    def __init__(self, failures: Sequence[TableFailure], results: Sequence[object] = ()) -> None:
+    def __init__(
+        self, failures: Sequence[TableFailure], results: Sequence[TableResult] = ()
+    ) -> None:
         self.failures = tuple(failures)
         self.results = tuple(results)
         lines = [f"{len(self.failures)} table(s) failed:"]

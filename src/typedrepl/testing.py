@@ -31,6 +31,7 @@ The checks (``assert_*``) run such properties for you and fail with an
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -539,6 +540,9 @@ def translators(
     Returns:
         A strategy of translators (``translator_type`` instances).
 
+    Raises:
+        TypeError: at once, if a strategy names no argument of ``translator_type``.
+
     Example::
 
         from hypothesis import strategies as st
@@ -556,6 +560,13 @@ def translators(
         ReplicationTranslator[Table] if translator_type is None else translator_type
     )
     owner = ReplicationTranslator if translator_type is None else translator_type
+    try:
+        inspect.signature(owner).bind_partial(**field_strategies)
+    except TypeError as exc:  # a misspelt field: say so now, not when an example is drawn
+        msg = f"translators(): {getattr(owner, '__qualname__', owner)!s} {exc}"
+        raise TypeError(msg) from None
+    except ValueError:  # no signature to check against (a builtin): hypothesis will tell
+        pass
     settable = (
         {f.name for f in attrs.fields(owner)}
         if isinstance(owner, type) and attrs.has(owner)

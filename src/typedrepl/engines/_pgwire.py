@@ -14,7 +14,7 @@ import json
 import re
 import struct
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pgpq
 import pyarrow as pa
@@ -35,6 +35,8 @@ from typedrepl.engines._arrow import (
 from typedrepl.engines._errors import way_out
 
 __all__ = ["CopyEncoder", "WireValueError", "interval_wire", "numeric_wire"]
+
+T = TypeVar("T")
 
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970-01-01
 _PG_EPOCH_DAYS = 10_957
@@ -143,7 +145,7 @@ def _date_text(days: int) -> str:
     return f"{days} days from 1970-01-01"
 
 
-def _bytes_array(values: Sequence[object], encode: Callable[[object], bytes]) -> pa.Array[Any]:
+def _bytes_array(values: Sequence[T | None], encode: Callable[[T], bytes]) -> pa.Array[Any]:
     out: list[bytes | None] = []
     for index, value in enumerate(values):
         try:
@@ -181,13 +183,13 @@ def _temporal_column(array: pa.Array[Any], kind: Kind) -> pa.Array[Any] | None:
         if not _needs_wire(array.view(pa.int32()), _PG_DATE_MIN, _PG_DATE_END, DATE_INFINITY):
             return None
         days = array.view(pa.int32()).to_pylist()
-        return _bytes_array(days, lambda v: _date_wire(int(v)))  # type: ignore[call-overload]
+        return _bytes_array(days, _date_wire)
     if not _needs_wire(
         array.view(pa.int64()), _PG_TIMESTAMP_MIN, _PG_TIMESTAMP_END, TIMESTAMP_INFINITY
     ):
         return None
     micros = array.view(pa.int64()).to_pylist()
-    return _bytes_array(micros, lambda v: _timestamp_wire(int(v)))  # type: ignore[call-overload]
+    return _bytes_array(micros, _timestamp_wire)
 
 
 def _array_wire(items: Sequence[bytes | None], oid: int) -> bytes:
