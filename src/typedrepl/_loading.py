@@ -473,7 +473,7 @@ def _check_unique(located: list[tuple[Table, Path]], ctx: _Context) -> None:
 
 @overload
 def load_replication(
-    source: ConfigSource, *, env: Mapping[str, str] | None = None
+    source: ConfigSource, *, table_type: None = None, env: Mapping[str, str] | None = None
 ) -> Replication[Table]: ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from typing import overload
 
 import attrs
 from dagster import AssetCheckResult, AssetExecutionContext, ConfigurableResource, MaterializeResult
@@ -58,6 +59,19 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
         description="Replaces the destination connection string of the replication (use EnvVar).",
     )
 
+    @overload
+    def run(
+        self, context: AssetExecutionContext
+    ) -> Iterator[MaterializeResult[None] | AssetCheckResult]: ...
+
+    @overload
+    def run(
+        self,
+        context: AssetExecutionContext,
+        replication: Replication[TableT],
+        translator: Translator[TableT] | None = None,
+    ) -> Iterator[MaterializeResult[None] | AssetCheckResult]: ...
+
     def run(
         self,
         context: AssetExecutionContext,
@@ -68,12 +82,14 @@ class ReplicationResource(ConfigurableResource["ReplicationResource"]):
 
         Inside a ``@replication_assets`` body, call ``run(context)``: the replication and
         translator are the decorator's. Elsewhere (a ``@multi_asset`` of your own built
-        with :func:`build_replication_specs`), pass both.
+        with :func:`build_replication_specs`), pass both. A translator without its
+        replication is a type error (and a ``TypeError`` for untyped callers).
 
         Raises:
             dagster.Failure: after the loaded tables are reported, naming each table that
                 failed and why.
             AssetContractError: the selection is empty or names an undeclared asset.
+            TypeError: a translator is given without its replication.
         """
         if replication is not None:
             declaration = declare_replication(replication, translator, asset_checks=True)

@@ -6,7 +6,8 @@ here runs at import time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import assert_type
 
@@ -25,10 +26,25 @@ from typedrepl import (
     Replication,
     Table,
     TableMeta,
+    TableResult,
     dump_replication,
     load_replication,
+    replicate,
 )
-from typedrepl.testing import connections, identifiers, replications, subsets, tables
+from typedrepl._run import iter_replicate
+from typedrepl.errors import TableFailure
+from typedrepl.testing import (
+    CheckSummary,
+    assert_keys_match_dry_run,
+    assert_replication_ok,
+    assert_roundtrip,
+    assert_translator_consistent,
+    connections,
+    identifiers,
+    replications,
+    subsets,
+    tables,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +60,7 @@ def loading(path: Path) -> None:
     assert_type(load_replication("connections: {}\ntables: []\n"), Replication[Table])
     assert_type(load_replication({"connections": {}, "tables": []}), Replication[Table])
     assert_type(load_replication(path, env={"HOME": "/root"}), Replication[Table])
+    assert_type(load_replication(path, table_type=None), Replication[Table])
     assert_type(rep.tables, tuple[Table, ...])
     assert_type(rep.connections, Connections)
     assert_type(rep.connections.source, Connection)
@@ -66,6 +83,12 @@ def loading(path: Path) -> None:
     # a Replication of a subclass is still a Replication of Table-like rows
     owners: list[str] = [t.owner for t in mine.tables]
     del owners
+
+
+def forwarding(path: Path, table_type: type[MyTable] | None) -> None:
+    """A wrapper that forwards an optional table model gets either replication."""
+    loaded = load_replication(path, table_type=table_type)
+    assert_type(loaded, Replication[Table] | Replication[MyTable])
 
 
 def errors(path: Path) -> None:
@@ -118,3 +141,37 @@ def strategies() -> None:
 def subsets_of(rep: Replication[MyTable]) -> None:
     assert_type(subsets(rep), st.SearchStrategy[tuple[str, ...]])
     assert_type(subsets(rep, min_size=1, max_size=2), st.SearchStrategy[tuple[str, ...]])
+
+
+def running(rep: Replication[MyTable]) -> None:
+    assert_type(replicate(rep), tuple[TableResult, ...])
+    assert_type(replicate(rep, ["users"]), tuple[TableResult, ...])
+    assert_type(
+        replicate(rep, tables=("users", "orders"), batch_size=1_000), tuple[TableResult, ...]
+    )
+    assert_type(replicate(rep, None, logger=logging.getLogger("etl")), tuple[TableResult, ...])
+    assert_type(replicate(rep)[0].rows_written, int)
+    outcomes = iter_replicate(rep, ["users"], keep_open=True)
+    assert_type(outcomes, Iterator[TableResult | TableFailure])
+    for outcome in outcomes:
+        if isinstance(outcome, TableFailure):
+            assert_type(outcome.error, str)
+        else:
+            assert_type(outcome.rows_in_destination, int)
+
+
+def checks(path: Path, rep: Replication[MyTable]) -> None:
+    """The checks of ``typedrepl.testing`` that need no translator."""
+    assert_roundtrip(rep)
+    assert_roundtrip(rep, table_type=MyTable)
+    assert_keys_match_dry_run(path)
+    assert_keys_match_dry_run("replication.yaml", table_type=MyTable)
+    assert_keys_match_dry_run(rep)
+    assert_translator_consistent(None, replications())
+    assert_translator_consistent(None, replications(tables(MyTable, owner=st.text())))
+    assert_translator_consistent(None, rep, max_examples=10, derandomize=True)
+    assert_translator_consistent(None, [rep, rep], shrink_seconds=0.5)
+    summary = assert_replication_ok(path, table_type=MyTable, max_examples=10)
+    assert_type(summary, CheckSummary)
+    assert_type(summary.asset_keys, int)
+    assert_type(assert_replication_ok(rep), CheckSummary)

@@ -8,6 +8,7 @@ from typing import assert_type
 
 import attrs
 import dagster as dg
+from hypothesis import strategies as st
 
 from typedrepl import (
     AssetAutomationCondition,
@@ -22,6 +23,15 @@ from typedrepl import (
     replication_assets,
     replication_graph_assets,
 )
+from typedrepl.testing import (
+    CheckSummary,
+    assert_keys_match_dry_run,
+    assert_replication_ok,
+    assert_translator_consistent,
+    replications,
+    tables,
+)
+from typedrepl.testing import translators as translator_strategies
 
 
 @attrs.frozen(kw_only=True)
@@ -117,3 +127,47 @@ def definitions(replication: Replication[MyTable]) -> dg.Definitions:
     assert_type(graph, dg.AssetsDefinition)
     resource = ReplicationResource(destination_url=dg.EnvVar("TYPEDREPL_DESTINATION_URL"))
     return dg.Definitions(assets=[tables, explicit, graph], resources={"replicator": resource})
+
+
+def runs(
+    context: dg.AssetExecutionContext,
+    replicator: ReplicationResource,
+    replication: Replication[MyTable],
+) -> None:
+    """``run`` takes nothing (inside a ``@replication_assets`` body) or the replication."""
+    assert_type(replicator.run(context), Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult])
+    assert_type(
+        replicator.run(context, replication),
+        Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult],
+    )
+    assert_type(
+        replicator.run(context, replication, DomainTranslator()),
+        Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult],
+    )
+    assert_type(
+        replicator.run(context, replication, translator=None),
+        Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult],
+    )
+    assert_type(
+        replicator.run(context, replication=replication, translator=FromScratch()),
+        Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult],
+    )
+
+
+def checks(replication: Replication[MyTable]) -> None:
+    """The checks of ``typedrepl.testing`` take the translator for the replication's tables."""
+    assert_type(translator_strategies(), st.SearchStrategy[ReplicationTranslator[Table]])
+    assert_type(translator_strategies(DomainTranslator), st.SearchStrategy[DomainTranslator])
+    prefixed = translator_strategies(DomainTranslator, key_prefix=st.just(("raw",)))
+    assert_type(prefixed, st.SearchStrategy[DomainTranslator])
+    my_replications = replications(tables(MyTable, domain=st.sampled_from(["crm", "erp"])))
+    assert_translator_consistent(DomainTranslator(), my_replications)
+    assert_translator_consistent(prefixed, my_replications, max_examples=10)
+    assert_translator_consistent(translator_strategies(), replication)
+    assert_translator_consistent(FromScratch(), [replication], derandomize=True)
+    assert_keys_match_dry_run(replication, DomainTranslator())
+    assert_keys_match_dry_run("replication.yaml", DomainTranslator())
+    assert_keys_match_dry_run("replication.yaml", DomainTranslator(), table_type=MyTable)
+    summary = assert_replication_ok("replication.yaml", DomainTranslator(), max_examples=10)
+    assert_type(summary, CheckSummary)
+    assert_type(assert_replication_ok(replication, FromScratch()), CheckSummary)

@@ -29,3 +29,13 @@ class WrongReturn(ReplicationTranslator[MyTable]):
 class WrongTags(ReplicationTranslator[MyTable]):
     def get_tags(self, table: MyTable) -> dict[str, int]:  # E: override
         return {"size": 1}
+
+
+class StringDeps(ReplicationTranslator[MyTable]):
+    def get_deps(self, table: MyTable) -> list[str]:  # E: override
+        return [table.domain]
+
+
+class OptionalKey(ReplicationTranslator[MyTable]):
+    def get_asset_key(self, table: MyTable) -> dg.AssetKey | None:  # E: override
+        return None

@@ -42,3 +42,9 @@ def wrong(replication: Replication[Table]) -> None:
         context: str, replicator: ReplicationResource
     ) -> Iterator[dg.MaterializeResult[None]]:
         yield dg.MaterializeResult()
+
+    @replication_assets(replication=replication)  # E: arg-type
+    def yields_output(
+        context: dg.AssetExecutionContext, replicator: ReplicationResource
+    ) -> Iterator[dg.Output[None]]:
+        yield dg.Output(None)
