@@ -274,3 +274,16 @@ def test_a_missing_file_exits_2(
         cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch,
     )  # fmt: skip
     assert (code, err) == (2, "error: nope.yaml: file not found\n")
+
+
+def test_an_abbreviated_option_is_refused_not_guessed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--table`` is not ``--table-type``: argparse must not expand it."""
+    with pytest.raises(SystemExit) as caught:
+        check_in_process(
+            str(FIXTURES / "example.yaml"), "--table", "users",
+            cwd=FIXTURES, capsys=capsys, monkeypatch=monkeypatch,
+        )  # fmt: skip
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --table users" in capsys.readouterr().err

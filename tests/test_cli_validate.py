@@ -105,6 +105,32 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     assert result.stderr == "error: nowhere.yaml: file not found\n"
 
 
+def test_the_argument_is_always_a_path_never_yaml_text(tmp_path: Path) -> None:
+    """A mistyped name without ``.yaml`` is a missing file, not the YAML string 'replication'."""
+    result = validate("replication", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: replication: file not found\n"
+    result = validate(".", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: .: cannot read the file: [Errno 21] Is a directory")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    """``typedrepl validate f.yaml | head -c0``: exit 1, nothing on stderr."""
+    shutil.copy(FIXTURES / "example.yaml", tmp_path / "replication.yaml")
+    process = subprocess.Popen(
+        [str(SCRIPT), "validate", "replication.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before the command has imported itself, let alone printed
+    _, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr) == (1, "")
+
+
 @pytest.mark.parametrize(
     "connection",
     [

@@ -69,6 +69,10 @@ def _conninfo_escape(value: str) -> str:
             "from postgresql://a:***@h1/x to postgresql://b:***@h2/y failed",
         ),
         ("connect to 'host=h password=pw' refused", "connect to 'host=h password=*** refused"),
+        # an unescaped "@" in the password: all of what the user meant as password is hidden
+        ("postgresql://u:Wrong@Pass99@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgresql://u:a@b@c@h", "postgresql://u:***@h"),
+        ("postgresql://u:pw@h/db?x=a@b", "postgresql://u:***@h/db?x=a@b"),
     ],
 )  # fmt: skip
 def test_redact_url(text: str, expected: str) -> None:
@@ -86,6 +90,8 @@ def test_redact_url(text: str, expected: str) -> None:
         ("postgresql://h/db?password=s%20x", {"s%20x", "s x"}),
         ("postgresql://u@h/db", set()),
         ("example.duckdb", set()),
+        # libpq takes "Wrong" as the password and "Pass99@h" as the host: both halves are secret
+        ("postgresql://u:Wrong@Pass99@h/db", {"Wrong@Pass99", "Wrong", "Pass99"}),
     ],
 )
 def test_passwords_in(connection: str, expected: set[str]) -> None:

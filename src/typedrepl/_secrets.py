@@ -10,9 +10,10 @@ MASK = "***"
 
 # libpq splits on ASCII whitespace only (C isspace): an NBSP or U+2028 is part of a
 # password, so every pattern is compiled with re.ASCII.
-# postgresql://user:password@host -> keep user, hide password
+# postgresql://user:password@host -> keep user, hide password: everything up to the
+# authority's last "@", so that an unescaped "@" in a password hides all of it
 _URL_PASSWORD = re.compile(
-    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s]*)@", re.ASCII
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):(?P<pw>[^/\s]*)@", re.ASCII
 )
 # keyword/value conninfo: password=secret, password='se cret' or password=se\ cret
 # (libpq reads a backslash as an escape in both forms, a backslash-newline too)
@@ -45,6 +46,8 @@ def passwords_in(connection: str) -> tuple[str, ...]:
                 pw = pw[1:-1]
             unescaped = re.sub(r"\\(.)", r"\1", pw, flags=re.DOTALL)  # libpq reads \' as '
             found.extend(p for p in {pw, unquote(pw), unescaped} if p)
+            if pattern is _URL_PASSWORD:  # libpq ends the password at the first "@" and
+                found.extend(p for p in pw.split("@") if p)  # reads the rest as the host
     try:
         decoded = urlsplit(connection).password
     except ValueError:

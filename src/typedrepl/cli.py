@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from typedrepl._loading import load_replication
@@ -34,7 +36,7 @@ def _summary(replication: Replication[Table]) -> str:
 
 def _load(path: str) -> Replication[Table] | None:
     try:
-        return load_replication(path)
+        return load_replication(Path(path))  # a path, never YAML text: a typo is not found
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"error: {issue}", file=sys.stderr)
@@ -253,7 +255,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        replication = load_replication(args.file, table_type=table_type)
+        replication = load_replication(Path(args.file), table_type=table_type)
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"error: {issue}", file=sys.stderr)
@@ -272,16 +274,20 @@ def _check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(prog="typedrepl", description=__doc__)
+    parser = argparse.ArgumentParser(prog="typedrepl", description=__doc__, allow_abbrev=False)
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="check a replication file; exit 2 on errors")
+    validate = commands.add_parser(
+        "validate", help="check a replication file; exit 2 on errors", allow_abbrev=False
+    )
     validate.add_argument("file")
     validate.set_defaults(handler=_validate)
 
     from typedrepl._run import DEFAULT_BATCH_ROWS
 
     run = commands.add_parser(
-        "run", help="copy the tables; exit 1 naming each failed table, 2 on config errors"
+        "run",
+        help="copy the tables; exit 1 naming each failed table, 2 on config errors",
+        allow_abbrev=False,
     )
     run.add_argument("file")
     run.add_argument(
@@ -298,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     plan = commands.add_parser(
-        "plan", help="print what a run would do to each table, and its DDL; write nothing"
+        "plan",
+        help="print what a run would do to each table, and its DDL; write nothing",
+        allow_abbrev=False,
     )
     plan.add_argument("file")
     plan.add_argument(
@@ -310,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check the translator, YAML round trip and asset selection; no database needed; "
         "exit 1 with a minimal failing example, 2 on config errors",
+        allow_abbrev=False,  # --table must not silently mean --table-type
     )
     check.add_argument("file")
     check.add_argument(
@@ -337,7 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``typedrepl`` console script."""
     args = build_parser().parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except BrokenPipeError:  # ``typedrepl plan f.yaml | head``: the reader left, no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush fails silently
+        return EXIT_FAILED
     return code
 
 
