@@ -481,8 +481,9 @@ def test_cli_plan_prints_the_overrides_and_the_way_out(
     err = capsys.readouterr().err
     assert err.splitlines() == [
         "error: table bare: column 'b': source type BIT cannot be copied: bit strings are not "
-        "supported; set column_types: {b: text} (or json) for this table, or leave it out with "
-        "exclude_columns"
+        "supported; column 'u': source type UNION(n INTEGER, s VARCHAR) cannot be copied: "
+        "unions are not supported; set column_types: {b: text, u: text} (or json) for this "
+        "table, or leave them out with exclude_columns"
     ]
     assert not destination.exists("public", "t")
 

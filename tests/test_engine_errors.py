@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import yaml
 
 from conftest import Side, replication_for
 from typedrepl import EngineError, ReplicationError, TableResult
+from typedrepl._plan import plan
 from typedrepl._run import iter_replicate, replicate
+from typedrepl.cli import EXIT_FAILED, main
 from typedrepl.errors import TableFailure
 
 
@@ -142,3 +146,183 @@ def test_passwords_never_appear_in_errors(
     )
     assert isinstance(failure, TableFailure)
     assert parts.password not in failure.error
+
+
+# --------------------------------------------------------------------------- unmappable columns
+# Every column of a table that cannot be copied is named in one error (plan and run alike),
+# with one way out for all of them: the user fixes the config once, not once per column.
+
+_BIT = "column 'b': source type BIT cannot be copied: bit strings are not supported"
+_UNION = (
+    "column 'u': source type UNION(n INTEGER, s VARCHAR) cannot be copied: unions are not supported"
+)
+_NANOS = (
+    "column 'ns': source type TIMESTAMP_NS cannot be copied: nanoseconds cannot be kept by "
+    "PostgreSQL (microseconds); cast the column to TIMESTAMP in a view to truncate explicitly"
+)
+_POINT = "column 'p': source type point cannot be copied: PostgreSQL type point is not supported"
+_MONEY = "column 'm': source type money cannot be copied: PostgreSQL type money is not supported"
+_NUMERIC = (
+    "column 'n': source type numeric cannot be copied: unconstrained numeric: PostgreSQL to "
+    "PostgreSQL only; into DuckDB it is an error naming the column (cast it to numeric(p,s) "
+    "with p <= 38 in a view, or exclude it)"
+)
+_THEM = "(or json) for this table, or leave them out with exclude_columns"
+
+UNMAPPABLE = [
+    (
+        "duckdb",
+        "postgres",
+        "CREATE TABLE t (id INTEGER, b BIT, ok VARCHAR, u UNION(n INTEGER, s VARCHAR), "
+        "ns TIMESTAMP_NS)",
+        "INSERT INTO t VALUES (1, '101', 'a', 7, TIMESTAMP_NS '2024-01-01 00:00:00.123456789')",
+        f"{_BIT}; {_UNION}; {_NANOS}; set column_types: {{b: text, u: text, ns: text}} {_THEM}",
+        ["b", "u", "ns"],
+    ),
+    (
+        "duckdb",
+        "duckdb",
+        "CREATE TABLE t (id INTEGER, b BIT, ok VARCHAR, u UNION(n INTEGER, s VARCHAR))",
+        "INSERT INTO t VALUES (1, '101', 'a', 7)",
+        f"{_BIT}; {_UNION}; set column_types: {{b: text, u: text}} {_THEM}",
+        ["b", "u"],
+    ),
+    (
+        "postgres",
+        "duckdb",
+        "CREATE TABLE t (id integer, p point, ok text, m money, n numeric)",
+        "INSERT INTO t VALUES (1, '(1,2)', 'a', 12.5, 1.5)",
+        f"{_POINT}; {_MONEY}; {_NUMERIC}; set column_types: {{p: text, m: text, n: text}} {_THEM}",
+        ["p", "m", "n"],
+    ),
+    (
+        "postgres",
+        "postgres",
+        "CREATE TABLE t (id integer, p point, ok text, m money, n numeric)",
+        "INSERT INTO t VALUES (1, '(1,2)', 'a', 12.5, 1.5)",
+        f"{_POINT}; {_MONEY}; set column_types: {{p: text, m: text}} {_THEM}",
+        ["p", "m"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source_kind", "destination_kind", "create", "insert", "expected", "bad"),
+    UNMAPPABLE,
+    ids=[f"{c[0]}-{c[1]}" for c in UNMAPPABLE],
+)
+def test_every_unmappable_column_is_named_in_one_error(
+    make_side: Callable[[str], Side],
+    source_kind: str,
+    destination_kind: str,
+    create: str,
+    insert: str,
+    expected: str,
+    bad: list[str],
+) -> None:
+    source, destination = make_side(source_kind), make_side(destination_kind)
+    source.execute(create)
+    source.execute(insert)
+    tables = [{"name": "t"}]
+
+    (planned,) = plan(replication_for(source, destination, tables))
+    assert planned.error == expected
+    assert planned.error_column is None  # the error is about several columns
+
+    with pytest.raises(ReplicationError) as caught:
+        replicate(replication_for(source, destination, tables))
+    (failure,) = caught.value.failures
+    assert failure.error == f"table 't': {expected}"
+    assert not destination.exists(destination.default_schema, "t")
+
+    # the way out names them all: setting it once is enough
+    fixed = [{"name": "t", "column_types": dict.fromkeys(bad, "text")}]
+    (planned,) = plan(replication_for(source, destination, fixed))
+    assert planned.error is None
+    (result,) = replicate(replication_for(source, destination, fixed))
+    assert result.rows_written == 1
+
+
+def test_one_unmappable_column_keeps_its_message(make_side: Callable[[str], Side]) -> None:
+    """The others are overridden: the error names the one left, as it always has."""
+    source, destination = make_side("duckdb"), make_side("postgres")
+    source.execute("CREATE TABLE t (id INTEGER, b BIT, u UNION(n INTEGER, s VARCHAR))")
+    tables = [{"name": "t", "column_types": {"b": "json"}}]
+    (planned,) = plan(replication_for(source, destination, tables))
+    way_out = "set column_types: {u: text} (or json) for this table, or leave it out with "
+    assert planned.error == f"{_UNION}; {way_out}exclude_columns"
+    assert planned.error_column == "u"
+    with pytest.raises(ReplicationError) as caught:
+        replicate(replication_for(source, destination, tables))
+    (failure,) = caught.value.failures
+    assert failure.error == (
+        "table 't', column 'u': source type UNION(n INTEGER, s VARCHAR) cannot be copied: "
+        f"unions are not supported; {way_out}exclude_columns"
+    )
+
+
+# --------------------------------------------------------------------------- destination file
+
+
+@pytest.mark.parametrize("parent", ["missing", "a file"])
+def test_duckdb_destination_in_a_missing_directory_fails_plan_and_run_alike(
+    make_side: Callable[[str], Side],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    parent: str,
+) -> None:
+    """A missing destination file is created, its missing directory is not: plan says so too."""
+    source = make_side("duckdb")
+    source.execute("CREATE TABLE users (id INTEGER)")
+    source.execute("CREATE TABLE orders (id INTEGER)")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    if parent == "a file":
+        (work / "out").write_text("not a directory")
+        problem = f"{str(work / 'out')!r} is not a directory"
+    else:
+        problem = f"the directory {str(work / 'out')!r} does not exist"
+    expected = (
+        f"cannot open DuckDB file 'out/back.duckdb': {problem} (typedrepl creates a missing "
+        "destination file, not its directory); create the directory or correct the path "
+        "(relative to the working directory)"
+    )
+    destination = Side("duckdb", "out/back.duckdb")
+    tables = [{"name": "users"}, {"name": "orders"}]
+
+    with pytest.raises(EngineError) as planned:
+        plan(replication_for(source, destination, tables))
+    assert str(planned.value) == expected
+
+    with pytest.raises(ReplicationError) as caught:
+        replicate(replication_for(source, destination, tables))
+    assert [(f.table, f.error) for f in caught.value.failures] == [
+        ("users", f"table 'users': {expected}"),
+        ("orders", f"table 'orders': {expected}"),
+    ]
+    assert caught.value.results == ()
+    assert sorted(p.name for p in work.iterdir()) == ([] if parent == "missing" else ["out"])
+
+    config = {
+        "connections": {"source": source.config(), "destination": destination.config()},
+        "tables": tables,
+    }
+    (tmp_path / "replication.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["plan", str(tmp_path / "replication.yaml")]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"error: {expected}"]
+
+    # once the directory is there, plan and run both create the file
+    if parent == "a file":
+        (work / "out").unlink()
+    (work / "out").mkdir()
+    assert [p.describe() for p in plan(replication_for(source, destination, tables))] == [
+        "create main.users; load",
+        "create main.orders; load",
+    ]
+    assert not (work / "out" / "back.duckdb").exists()  # plan writes nothing
+    assert len(replicate(replication_for(source, destination, tables))) == 2
+    assert destination.exists("main", "users")

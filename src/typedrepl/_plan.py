@@ -219,27 +219,22 @@ def decide(
                 error_column=long_names[0],
             )
     columns: list[PlannedColumn] = []
+    unmapped: list[tuple[SourceColumn, str]] = []
     for col in selected:
         given = table.column_types.get(col.name)
         override = None if given is None else ColumnType(given)
         logical = col.logical if override is None else _OVERRIDE_TYPES[override]
         if logical is None:
-            return attrs.evolve(
-                base,
-                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
-                f"{col.problem}; {way_out(col.name)}",
-                error_column=col.name,
-            )
+            unmapped.append((col, str(col.problem)))
+            continue
         try:
             dest_type = destination.type_name(logical)
         except UnsupportedTypeError as exc:
-            return attrs.evolve(
-                base,
-                error=f"column {col.name!r}: source type {col.native_type} cannot be copied: "
-                f"{exc}; {way_out(col.name)}",
-                error_column=col.name,
-            )
+            unmapped.append((col, str(exc)))
+            continue
         columns.append(PlannedColumn(col.name, col.native_type, logical, dest_type, override))
+    if unmapped:
+        return _unmapped(base, unmapped)
     base = attrs.evolve(base, columns=tuple(columns))
     if table.cursor is not None:
         cursor_col = next(c for c in columns if c.name == table.cursor)
@@ -259,6 +254,25 @@ def decide(
             base = attrs.evolve(base, add_columns=added)
         return base
     return _against_existing(base, table, existing, state)
+
+
+def _unmapped(base: TablePlan, unmapped: Sequence[tuple[SourceColumn, str]]) -> TablePlan:
+    """The plan's error naming every column that cannot be copied, with one way out for all.
+
+    One column: ``column 'b': source type BIT cannot be copied: ...; set column_types: {b:
+    text} ...``; several: each column's clause in turn, then the way out naming them all
+    (``error_column`` is then ``None``: the error is not about one column).
+    """
+    reasons = [
+        f"column {col.name!r}: source type {col.native_type} cannot be copied: {why}"
+        for col, why in unmapped
+    ]
+    names = [col.name for col, _ in unmapped]
+    return attrs.evolve(
+        base,
+        error=f"{'; '.join(reasons)}; {way_out(*names)}",
+        error_column=names[0] if len(names) == 1 else None,
+    )
 
 
 def _against_existing(

@@ -13,6 +13,7 @@ from typedrepl.errors import EngineError
 
 __all__ = [
     "STREAM_MEMORY_LIMIT",
+    "check_creatable",
     "compose",
     "open_duckdb",
     "qualified",
@@ -43,6 +44,8 @@ def open_duckdb(
     path = connection.connection
     if read_only and not Path(path).exists():
         raise EngineError(f"DuckDB file {path!r} does not exist")
+    if not read_only:
+        check_creatable(connection)
     try:
         as_asked = True
         try:
@@ -58,6 +61,34 @@ def open_duckdb(
             exc, connection.secrets, doing=f"cannot open DuckDB file {path!r}"
         ) from None
     return con, as_asked
+
+
+def check_creatable(connection: Connection) -> None:
+    """Raise unless the destination file of ``connection`` exists or its directory does.
+
+    A missing destination file is created, but never a missing directory (a misspelt
+    path, or a run from another working directory, would otherwise scatter files):
+    ``plan`` and ``run`` both refuse such a destination with the same error.
+    """
+    path = connection.connection
+    if path.startswith(":") or "://" in path:  # ":memory:", or a URL DuckDB resolves itself
+        return
+    file = Path(path).expanduser()  # DuckDB expands "~" too
+    if file.exists():
+        return
+    directory = file.parent.absolute()
+    if directory.is_dir():
+        return
+    if directory.exists():
+        problem = f"{str(directory)!r} is not a directory"
+    else:
+        problem = f"the directory {str(directory)!r} does not exist"
+    relative = "" if file.is_absolute() else " (relative to the working directory)"
+    raise EngineError(
+        f"cannot open DuckDB file {path!r}: {problem} (typedrepl creates a missing "
+        f"destination file, not its directory); create the directory or correct the "
+        f"path{relative}"
+    )
 
 
 def quote_duckdb(name: str) -> str:

@@ -32,6 +32,7 @@ from typedrepl.engines._base import (
     log_kept,
 )
 from typedrepl.engines._ddconn import (
+    check_creatable,
     compose,
     open_duckdb,
     qualified,
@@ -106,6 +107,8 @@ class DuckDBDestination:
         self._con: duckdb.DuckDBPyConnection | None = None
         if not read_only or Path(connection.connection).exists():
             self._con, _ = open_duckdb(connection, read_only=read_only)
+        else:  # plan on a file that does not exist yet: could the run create it?
+            check_creatable(connection)
         self._stage = ""
         self._schema_exists = False
         self._state_exists = False

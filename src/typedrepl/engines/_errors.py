@@ -12,22 +12,28 @@ from typedrepl.errors import EngineError
 __all__ = ["RejectedValueError", "driver_error", "kept_error", "way_out"]
 
 
-def way_out(column: str, *, json: bool = True, view: str = "") -> str:
-    """The ways out for a column that cannot be copied as it is, the config's override first.
+def way_out(*columns: str, json: bool = True, view: str = "") -> str:
+    """The ways out for columns that cannot be copied as they are, the config's override first.
 
     ``set column_types: {geom: text} (or json) for this table, or leave it out with
     exclude_columns``; ``view`` (``"cast it in a source view"``) is offered in between, and
     ``json=False`` leaves out the ``json`` override where it would not help. The column
-    name is quoted as YAML needs it, so the snippet can be pasted into the config.
+    names are quoted as YAML needs them, so the snippet can be pasted into the config;
+    several columns share one snippet (``{b: text, u: text}``) and are left out as "them".
     """
     snippet = yaml.safe_dump(
-        {column: "text"}, default_flow_style=True, allow_unicode=True, width=2**31
+        dict.fromkeys(columns, "text"),
+        default_flow_style=True,
+        allow_unicode=True,
+        width=2**31,
+        sort_keys=False,
     ).strip()
     also = " (or json)" if json else ""
     between = f", {view}" if view else ""
+    them = "them" if len(columns) > 1 else "it"
     return (
         f"set column_types: {snippet}{also} for this table{between}, "
-        "or leave it out with exclude_columns"
+        f"or leave {them} out with exclude_columns"
     )
 
 
