@@ -71,9 +71,14 @@ def test_run_exits_2_on_config_errors(
     bad = _config(tmp_path, source, destination, [{"name": "t", "mode": "merge"}])
     assert main(["run", bad]) == EXIT_CONFIG
     assert "primary_key" in capsys.readouterr().err
-    good = _config(tmp_path, source, destination, [{"name": "t"}])
-    assert main(["run", good, "--table", "nope"]) == EXIT_CONFIG
-    assert "nope" in capsys.readouterr().err
+    good = _config(tmp_path, source, destination, [{"name": "users"}, {"name": "t"}])
+    unknown = "error: no such table(s) in the replication: nope, user (did you mean 'users'?)\n"
+    for command in ("run", "plan"):  # the same exit and message for both, before any work
+        assert main([command, good, "--table", "user", "--table", "t", "--table", "nope"]) == (
+            EXIT_CONFIG
+        )
+        assert capsys.readouterr() == ("", unknown)
+    assert not destination.exists("main", "t")
 
 
 def test_plan_prints_actions_and_ddl_without_writing(

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from typedrepl._converter import suggest
 from typedrepl._models import ColumnType, LoadMode, Replication, Table, TableT
 from typedrepl._secrets import scrub
 from typedrepl._types import CURSOR_KINDS, Kind, LogicalType, UnsupportedTypeError
@@ -312,6 +313,26 @@ def _against_existing(
     return base
 
 
+def select_tables(
+    replication: Replication[TableT], names: Sequence[str] | None
+) -> tuple[TableT, ...]:
+    """The tables called ``names``, in config order (all of them for ``None``).
+
+    Raises:
+        EngineError: naming every unknown name, each with the closest table name
+            (``no such table(s) in the replication: user (did you mean 'users'?)``).
+        TypeError: ``names`` is one string, not a sequence of names.
+    """
+    try:
+        return replication.select(names)
+    except KeyError:
+        assert names is not None
+        known = [t.name for t in replication.tables]
+        unknown = sorted(set(names) - set(known))
+        listed = ", ".join(name + suggest(name, known) for name in unknown)
+        raise EngineError(f"no such table(s) in the replication: {listed}") from None
+
+
 def plan(
     replication: Replication[TableT],
     tables: Sequence[str] | None = None,
@@ -325,10 +346,7 @@ def plan(
     Unknown names in ``tables`` raise :class:`EngineError` naming them.
     """
     log = logger or logging.getLogger("typedrepl")
-    try:
-        selected = replication.select(tables)
-    except KeyError as exc:
-        raise EngineError(f"no such table(s) in the replication: {exc.args[0]}") from None
+    selected = select_tables(replication, tables)
     src_conn = replication.connections.source
     dst_conn = replication.connections.destination
     secrets = (*src_conn.secrets, *dst_conn.secrets)

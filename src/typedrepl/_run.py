@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 import attrs
 
 from typedrepl._models import LoadMode, Replication, Table, TableT
-from typedrepl._plan import PlannedColumn, decide
+from typedrepl._plan import PlannedColumn, decide, select_tables
 from typedrepl._progress import NullProgress, Progress
 from typedrepl._results import ColumnResult, TableResult
 from typedrepl._secrets import scrub
@@ -66,10 +66,7 @@ def iter_replicate(
             ``batch_size`` is not positive.
         TypeError: ``tables`` is one string, not a sequence of names.
     """
-    try:
-        selected = replication.select(tables)
-    except KeyError as exc:
-        raise EngineError(f"no such table(s) in the replication: {exc.args[0]}") from None
+    selected = select_tables(replication, tables)
     if batch_size < 1:
         raise EngineError(f"batch_size must be at least 1, not {batch_size}")
     return _iterate(

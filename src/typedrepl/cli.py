@@ -43,6 +43,18 @@ def _load(path: str) -> Replication[Table] | None:
         return None
 
 
+def _selected(replication: Replication[Table], names: Sequence[str] | None) -> bool:
+    """Whether every ``--table`` names a table of the file (else say which do not: exit 2)."""
+    from typedrepl._plan import select_tables
+
+    try:
+        select_tables(replication, names)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _validate(args: argparse.Namespace) -> int:
     replication = _load(args.file)
     if replication is None:
@@ -162,7 +174,7 @@ def _console_logger(console: Console, verbose: bool) -> logging.Logger:
 
 def _run(args: argparse.Namespace) -> int:
     replication = _load(args.file)
-    if replication is None:
+    if replication is None or not _selected(replication, args.table):
         return EXIT_CONFIG
     from rich.console import Console
 
@@ -201,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     replication = _load(args.file)
-    if replication is None:
+    if replication is None or not _selected(replication, args.table):
         return EXIT_CONFIG
     from typedrepl._plan import plan
 
