@@ -326,3 +326,24 @@ def test_duckdb_destination_in_a_missing_directory_fails_plan_and_run_alike(
     assert not (work / "out" / "back.duckdb").exists()  # plan writes nothing
     assert len(replicate(replication_for(source, destination, tables))) == 2
     assert destination.exists("main", "users")
+
+
+def test_duckdb_paths_under_home_are_read_as_duckdb_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``~/a.duckdb``: DuckDB expands ``~``, so typedrepl's own checks of the path do too."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "out").mkdir()
+    source, destination = Side("duckdb", "~/src.duckdb"), Side("duckdb", "~/out/dst.duckdb")
+    source.execute("CREATE TABLE users AS SELECT range AS id FROM range(3)")
+    assert (tmp_path / "src.duckdb").is_file()
+    tables = [{"name": "users", "primary_key": "id", "mode": "merge"}]
+    assert [p.describe() for p in plan(replication_for(source, destination, tables))] == [
+        "create main.users; merge on (id)"
+    ]
+    replicate(replication_for(source, destination, tables))
+    assert [p.describe() for p in plan(replication_for(source, destination, tables))] == [
+        "merge on (id)"
+    ]
+    assert destination.execute("SELECT count(*) FROM users") == [(3,)]
+    assert (tmp_path / "out" / "dst.duckdb").is_file()

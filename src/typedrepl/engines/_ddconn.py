@@ -15,6 +15,7 @@ __all__ = [
     "STREAM_MEMORY_LIMIT",
     "check_creatable",
     "compose",
+    "exists",
     "open_duckdb",
     "qualified",
     "quote_duckdb",
@@ -42,7 +43,7 @@ def open_duckdb(
     Returns the connection and whether it was opened as asked (``False``: shared).
     """
     path = connection.connection
-    if read_only and not Path(path).exists():
+    if read_only and not exists(connection):
         raise EngineError(f"DuckDB file {path!r} does not exist")
     if not read_only:
         check_creatable(connection)
@@ -63,6 +64,20 @@ def open_duckdb(
     return con, as_asked
 
 
+def _local_file(path: str) -> Path | None:
+    """The file DuckDB opens for ``path`` (``~`` expanded, as DuckDB does); ``None`` for
+    ``:memory:`` or a URL, which DuckDB resolves itself."""
+    if path.startswith(":") or "://" in path:
+        return None
+    return Path(path).expanduser()
+
+
+def exists(connection: Connection) -> bool:
+    """Whether the DuckDB file of ``connection`` exists (``:memory:`` and URLs: never)."""
+    file = _local_file(connection.connection)
+    return file is not None and file.exists()
+
+
 def check_creatable(connection: Connection) -> None:
     """Raise unless the destination file of ``connection`` exists or its directory does.
 
@@ -71,10 +86,8 @@ def check_creatable(connection: Connection) -> None:
     ``plan`` and ``run`` both refuse such a destination with the same error.
     """
     path = connection.connection
-    if path.startswith(":") or "://" in path:  # ":memory:", or a URL DuckDB resolves itself
-        return
-    file = Path(path).expanduser()  # DuckDB expands "~" too
-    if file.exists():
+    file = _local_file(path)
+    if file is None or file.exists():
         return
     directory = file.parent.absolute()
     if directory.is_dir():

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -34,6 +33,7 @@ from typedrepl.engines._base import (
 from typedrepl.engines._ddconn import (
     check_creatable,
     compose,
+    exists,
     open_duckdb,
     qualified,
     quote_duckdb,
@@ -105,7 +105,7 @@ class DuckDBDestination:
         self._secrets = connection.secrets
         self._log = log
         self._con: duckdb.DuckDBPyConnection | None = None
-        if not read_only or Path(connection.connection).exists():
+        if not read_only or exists(connection):
             self._con, _ = open_duckdb(connection, read_only=read_only)
         else:  # plan on a file that does not exist yet: could the run create it?
             check_creatable(connection)
