@@ -164,8 +164,8 @@ def test_types_are_decided_before_interpolation() -> None:
 
 
 def test_keys_are_not_interpolated() -> None:
-    text = "connections:\n  source: {type: duckdb, connection: a}\n  destination: {type: duckdb, connection: b}\ntables:\n  - name: t\n    meta: {tags: {'${K}': v}}\n"
-    assert load_replication(text, env={"K": "k"}).tables[0].meta.tags == {"${K}": "v"}
+    text = "connections:\n  source: {type: duckdb, connection: a}\n  destination: {type: duckdb, connection: b}\ntables:\n  - name: t\n    column_types: {'${K}': text}\n"
+    assert load_replication(text, env={"K": "k"}).tables[0].column_types == {"${K}": "text"}
 
 
 def test_mappings_are_interpolated_too() -> None:

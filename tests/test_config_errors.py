@@ -624,3 +624,227 @@ def test_a_wrong_value_hides_none_of_the_tables_other_mistakes() -> None:
             24,
         ),
     ]
+
+
+# --------------------------------------------------------------------------- meta: Dagster's rules
+
+
+def test_meta_values_dagster_refuses_are_reported_where_they_are(tmp_path: Path) -> None:
+    """Group names, asset keys, owners and tags Dagster would refuse (or, for an asset key
+    with an empty part, typedrepl) are config mistakes, reported with every other one; a
+    default's value is reported once, at the default."""
+    config = tmp_path / "replication.yaml"
+    config.write_text(
+        DUCKDB_TO_DUCKDB
+        + "defaults:\n"
+        + "  meta: {owners: [data-team]}\n"
+        + "tables:\n"
+        + "  - name: users\n"
+        + "    meta:\n"
+        + '      group: "bad group!"\n'
+        + '      asset_key: "a//b"\n'
+        + '      owners: ["not an owner", "team:", ana@example.com, "team:crm"]\n'
+        + "  - name: orders\n"
+        + "    mode: merj\n"
+        + "    meta:\n"
+        + "      group: shop/orders\n"
+        + '      deps: [raw/users, "raw/", ""]\n'
+        + '      tags: {"a b": x, tier: "gold star", ns/ok: "", "dagster/kind/duckdb": ""}\n'
+        + "  - name: items\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_replication(config)
+    f = str(config)
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{f}:5:19: defaults.meta.owners[0]: owner 'data-team' is neither an e-mail address nor a team name prefixed with 'team:' (like 'team:data')",
+        f"{f}:9:14: tables[0].meta.group: group 'bad group!' is not a valid Dagster group name: use ASCII letters, digits and '_', in parts separated by '/' (like 'marketing' or 'marketing/emails')",
+        f"{f}:10:18: tables[0].meta.asset_key: asset key 'a//b' has an empty part: write its parts separated by single '/' (like 'raw/users')",
+        f"{f}:11:16: tables[0].meta.owners[0]: owner 'not an owner' is neither an e-mail address nor a team name prefixed with 'team:' (like 'team:data')",
+        f"{f}:11:32: tables[0].meta.owners[1]: owner 'team:' needs a team name after 'team:'",
+        f"{f}:13:11: tables[1].mode: expected one of full_refresh, append, incremental, merge; got string 'merj' (did you mean 'merge'?)",
+        f"{f}:16:25: tables[1].meta.deps[1]: asset key 'raw/' has an empty part: write its parts separated by single '/' (like 'raw/users')",
+        f"{f}:16:33: tables[1].meta.deps[2]: an asset key cannot be empty",
+        f"{f}:17:14: tables[1].meta.tags.a b: tag key 'a b' is not valid in Dagster: 1 to 63 ASCII letters, digits, '_', '-' or '.', optionally after a namespace of the same and '/'",
+        f"{f}:17:30: tables[1].meta.tags.tier: tag value 'gold star' is not valid in Dagster: at most 63 ASCII letters, digits, '_', '-' or '.'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ('{group: ""}', [("tables[0].meta.group", "the group cannot be empty (leave it out for the default group)", 6, 19)]),
+        ('{asset_key: ""}', [("tables[0].meta.asset_key", "an asset key cannot be empty", 6, 23)]),
+        ('{asset_key: /users}', [("tables[0].meta.asset_key", "asset key '/users' has an empty part: write its parts separated by single '/' (like 'raw/users')", 6, 23)]),
+        ('{deps: "a//b"}', [("tables[0].meta.deps", "asset key 'a//b' has an empty part: write its parts separated by single '/' (like 'raw/users')", 6, 18)]),
+        ('{owners: "ana@example"}', [("tables[0].meta.owners", "owner 'ana@example' is neither an e-mail address nor a team name prefixed with 'team:' (like 'team:data')", 6, 20)]),
+        (f'{{tags: {{{"k" * 64}: v}}}}', [("tables[0].meta.tags." + "k" * 64, f"tag key {'k' * 64!r} is not valid in Dagster: 1 to 63 ASCII letters, digits, '_', '-' or '.', optionally after a namespace of the same and '/'", 6, 19)]),
+        ('{tags: {a/b/c: v}}', [("tables[0].meta.tags.a/b/c", "tag key 'a/b/c' is not valid in Dagster: 1 to 63 ASCII letters, digits, '_', '-' or '.', optionally after a namespace of the same and '/'", 6, 19)]),
+        (f'{{tags: {{k: {"v" * 64}}}}}', [("tables[0].meta.tags.k", f"tag value {'v' * 64!r} is not valid in Dagster: at most 63 ASCII letters, digits, '_', '-' or '.'", 6, 22)]),
+        ('{tags: {k: é}}', [("tables[0].meta.tags.k", "tag value 'é' is not valid in Dagster: at most 63 ASCII letters, digits, '_', '-' or '.'", 6, 22)]),
+        (
+            "{tags: {" + ", ".join(f"dagster/kind/k{i}: ''" for i in range(11)) + "}}",
+            [("tables[0].meta.tags", "the tags name 11 kinds (dagster/kind/...); Dagster allows at most 10 per asset", 6, 12)],
+        ),
+    ],
+)  # fmt: skip
+def test_each_meta_rule(meta: str, expected: list[tuple[str, str, int, int]]) -> None:
+    assert issues_of(DUCKDB_TO_DUCKDB + f"tables:\n  - name: t\n    meta: {meta}\n") == expected
+
+
+def test_meta_values_dagster_accepts_load() -> None:
+    text = DUCKDB_TO_DUCKDB + (
+        "tables:\n"
+        "  - name: t\n"
+        "    meta:\n"
+        "      group: marketing/emails_2\n"
+        "      asset_key: raw/pg/Users 1\n"
+        "      description: ''\n"
+        "      owners: [ana.b+x@mail.example.org, 'team:', 'team: data & more']\n"
+        "      deps: [a, 'b/c d', é/ü]\n"
+        "      tags: {"
+        + f"{'k' * 63}: {'v' * 63}, {'n' * 63}/{'k' * 63}: '', A.b-c_d: x.Y-z_0, "
+        + ", ".join(f"dagster/kind/k{i}: ''" for i in range(10))
+        + "}\n"
+    )
+    assert only_issue(text) == (
+        "tables[0].meta.owners[1]",
+        "owner 'team:' needs a team name after 'team:'",
+        10,
+        42,
+    )
+    rep = load_replication(text.replace("'team:', ", ""))
+    assert rep.tables[0].meta.owners == ("ana.b+x@mail.example.org", "team: data & more")
+    assert rep.tables[0].meta.asset_key == "raw/pg/Users 1"
+
+
+# --------------------------------------------------------------------------- across tables
+
+
+def test_checks_across_tables_see_tables_with_other_mistakes() -> None:
+    """A wrong field in a table hides none of the checks across tables that read only
+    its other fields."""
+    assert table_issues(
+        "{name: users, mode: full_refesh}",
+        "{name: users}",
+        "{name: a, destination_table: x, cursor: [c]}",
+        "{name: b, destination_table: x}",
+        connections=DUCKDB_TO_DUCKDB,
+    ) == [
+        (
+            "tables[0].mode",
+            "expected one of full_refresh, append, incremental, merge; got string 'full_refesh' "
+            "(did you mean 'full_refresh'?)",
+            5,
+            25,
+        ),
+        ("tables[1].name", "duplicate table name 'users' (also tables[0])", 6, 12),
+        ("tables[2].cursor", "expected a string, got list ['c']", 7, 45),
+        ("tables[3]", "destination table 'x' is also written by tables[2]", 8, 5),
+    ]
+
+
+def test_a_field_that_cannot_be_read_is_compared_with_nothing() -> None:
+    """A destination that failed to parse is not taken as its default (the table's name),
+    and an identifier limit is not applied to a stand-in for it."""
+    assert table_issues(
+        "{name: users, destination_table: 5}",
+        "{name: customers, destination_table: users}",
+        "{name: orders, destination_schema: [raw]}",
+        "{name: orders_v2, destination_table: orders}",
+        f"{{name: {LONG_ASCII}, destination_table: {{x: 1}}}}",
+    ) == [
+        ("tables[0].destination_table", "expected a string, got integer 5", 9, 38),
+        ("tables[2].destination_schema", "expected a string, got list ['raw']", 11, 40),
+        (
+            "tables[4].destination_table",
+            "expected a string, got mapping {'x': 1}",
+            13,
+            97,
+        ),
+    ]
+
+
+def test_checks_of_a_table_with_a_wrong_field_include_identifiers() -> None:
+    assert table_issues(f"{{name: t, mode: merj, primary_key: {LONG_ASCII}}}") == [
+        (
+            "tables[0].mode",
+            "expected one of full_refresh, append, incremental, merge; got string 'merj' "
+            "(did you mean 'merge'?)",
+            9,
+            21,
+        ),
+        (
+            "tables[0].primary_key",
+            f"identifier {LONG_ASCII!r} is 64 bytes; PostgreSQL allows at most 63 (it would "
+            "silently truncate it): choose a shorter name (destination_table renames the table "
+            "in the destination)",
+            9,
+            40,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- unset variables
+
+
+def test_an_unset_variable_is_the_only_error_about_its_value() -> None:
+    """No other check judges a value whose variable is unset: it is not the value meant."""
+    text = DUCKDB_TO_POSTGRES.replace(
+        "postgresql://postgres:postgres@localhost/postgres", '"${NOPE_URL}"'
+    ) + (
+        "tables:\n"
+        "  - name: ${TABLE}\n"
+        "    mode: ${MODE}\n"
+        "    meta: {group: '${GROUP}', owners: ['${OWNER}'], tags: {env: '${ENV}'}}\n"
+        "  - name: ${TABLE}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_replication(text, env={})
+    assert [(i.path, i.message, i.line, i.column) for i in caught.value.issues] == [
+        (
+            "connections.destination.connection",
+            "environment variable NOPE_URL is not set (used as ${NOPE_URL})",
+            7,
+            17,
+        ),
+        ("tables[0].name", "environment variable TABLE is not set (used as ${TABLE})", 9, 11),
+        ("tables[0].mode", "environment variable MODE is not set (used as ${MODE})", 10, 11),
+        (
+            "tables[0].meta.group",
+            "environment variable GROUP is not set (used as ${GROUP})",
+            11,
+            19,
+        ),
+        (
+            "tables[0].meta.owners[0]",
+            "environment variable OWNER is not set (used as ${OWNER})",
+            11,
+            40,
+        ),
+        ("tables[0].meta.tags.env", "environment variable ENV is not set (used as ${ENV})", 11, 65),
+        ("tables[1].name", "environment variable TABLE is not set (used as ${TABLE})", 12, 11),
+    ]
+    # once set, the values are checked like any other
+    env = {
+        "NOPE_URL": "host",
+        "TABLE": "t",
+        "MODE": "merj",
+        "GROUP": "g!",
+        "OWNER": "o",
+        "ENV": "e v",
+    }
+    assert [i.path for i in issues_with_env(text, env)] == [
+        "connections.destination.connection",
+        "tables[0].mode",
+        "tables[0].meta.group",
+        "tables[0].meta.owners[0]",
+        "tables[0].meta.tags.env",
+        "tables[1].name",
+    ]
+
+
+def issues_with_env(text: str, env: dict[str, str]) -> tuple[ConfigIssue, ...]:
+    with pytest.raises(ConfigError) as caught:
+        load_replication(text, env=env)
+    return caught.value.issues

@@ -21,6 +21,7 @@ from typedrepl import (
     ReplicationResource,
     ReplicationTranslator,
     Table,
+    TableMeta,
     build_replication_specs,
     load_replication,
     replication_assets,
@@ -193,8 +194,13 @@ def test_self_and_cyclic_deps_are_errors() -> None:
 
 
 def test_invalid_translator_output_names_the_table() -> None:
-    """An asset spec Dagster refuses (a bad group name) is reported with its table."""
-    replication = _replication({"name": "users", "meta": {"group": "not a valid group!"}})
+    """An asset spec Dagster refuses (a bad group name) is reported with its table.
+
+    ``load_replication`` refuses such a group in a config file; a table built in code
+    (or a translator's own group) reaches Dagster, and the error names the table."""
+    loaded = _replication({"name": "users"})
+    users = attrs.evolve(loaded.tables[0], meta=TableMeta(group="not a valid group!"))
+    replication = attrs.evolve(loaded, tables=(users,))
     with pytest.raises(AssetSpecError, match="table 'users'"):
         build_replication_specs(replication)
 

@@ -18,6 +18,7 @@ import attrs
 import yaml
 
 from typedrepl._converter import CONVERTER, Path, describe, issues_from, suggest
+from typedrepl._meta_rules import meta_problems
 from typedrepl._models import (
     ColumnType,
     Connection,
@@ -55,6 +56,17 @@ class _Context:
     file: str | None
     root: yaml.Node | None
     issues: list[ConfigIssue] = attrs.field(factory=list)
+    unset: set[Path] = attrs.field(factory=set)
+    """Where a string names an unset environment variable (reported once, there): no
+    other check judges such a value, as it is not the one the user means."""
+
+    def holds_unset(self, path: Path) -> bool:
+        """The value at ``path``, or a value inside it, names an unset variable."""
+        return any(u[: len(path)] == path for u in self.unset)
+
+    def within_unset(self, path: Path) -> bool:
+        """``path`` is (inside) a value that names an unset variable."""
+        return any(path[: len(u)] == u for u in self.unset)
 
     def add(self, path: Path, message: str, *, at_key: bool = False) -> None:
         line = column = None
@@ -167,6 +179,7 @@ def _interpolate(value: object, path: Path, env: Mapping[str, str], ctx: _Contex
             if default is not None:
                 return default
             ctx.add(path, f"environment variable {name} is not set (used as ${{{name}}})")
+            ctx.unset.add(path)
             return match[0]
 
         return _ENV_PATTERN.sub(replace, value)
@@ -196,7 +209,8 @@ def _structure_at(
             target = (*path, *sub)
             if sub and isinstance(sub[0], str) and sub[0] in remap:
                 target = (*remap[sub[0]], *sub[1:])
-            ctx.add(target, message, at_key=at_key)
+            if at_key or not ctx.within_unset(target):
+                ctx.add(target, message, at_key=at_key)
             if failed is not None:
                 failed.add(sub[0] if sub and isinstance(sub[0], str) else "")
         return None
@@ -261,9 +275,12 @@ def _build(
                 hint = suggest(str(key), fields)
                 ctx.add(("defaults", str(key)), f"unknown key {key!r}{hint}", at_key=True)
         _check_defaults(defaults, table_type, ctx)
+        default_meta = defaults.get("meta")
+        if isinstance(default_meta, Mapping):
+            _check_meta(default_meta, ("defaults", "meta"), ctx)
 
     tables: list[TableT] = []
-    located: list[tuple[Table, Path]] = []
+    located: list[_Located] = []
     raw_tables = data.get("tables")
     if "tables" in data and not isinstance(raw_tables, list):
         ctx.add(("tables",), f"expected a list of tables, got {describe(raw_tables)}")
@@ -283,20 +300,31 @@ def _build(
                 merged["meta"] = {**base_meta, **raw["meta"]}
             failed: set[str] = set()
             table = _structure_at(merged, table_type, path, ctx, remap, failed)
+            own_meta = raw.get("meta")
+            if isinstance(own_meta, Mapping):
+                _check_meta(own_meta, (*path, "meta"), ctx)
+            # Fields whose value is wrong or names an unset variable are unknown: the
+            # checks that read them say nothing (their answer would be about a stand-in).
+            unset = {str(k) for k in merged if ctx.holds_unset(_where(str(k), path, remap))}
+            unknown = frozenset(failed | unset)
+            checked: Table | None
             if isinstance(table, table_type):
                 tables.append(table)
-                located.append((table, path))
-                _check_table(table, path, remap, ctx)
+                checked = table
             else:  # a wrong field hides none of the table's other mistakes
-                rest = _without(merged, failed, table_type)
-                if rest is not None:
-                    _check_table(rest, path, remap, ctx, unknown=frozenset(failed))
+                checked = _without(merged, failed, table_type)
+            if checked is not None:
+                _check_table(checked, path, remap, ctx, unknown=unknown)
+                located.append(_Located(checked, path, unknown))
 
     if connections is not None:
         for side in ("source", "destination"):
+            where: Path = ("connections", side, "connection")
+            if ctx.holds_unset(where):  # the string is not the one meant: nothing to parse
+                continue
             problem = getattr(connections, side).check()
             if problem:
-                ctx.add(("connections", side, "connection"), problem)
+                ctx.add(where, problem)
         _check_identifiers(located, connections, ctx)
     _check_unique(located, ctx)
 
@@ -312,7 +340,20 @@ def _check_defaults(defaults: Mapping[str, object], table_type: type[Table], ctx
     except Exception as exc:
         for sub, message, at_key in issues_from(exc):
             if sub and sub[0] in defaults:  # not the probe's missing required fields
-                ctx.add(("defaults", *sub), message, at_key=at_key)
+                target = ("defaults", *sub)
+                if at_key or not ctx.within_unset(target):
+                    ctx.add(target, message, at_key=at_key)
+
+
+def _check_meta(meta: Mapping[object, object], at: Path, ctx: _Context) -> None:
+    """Values of a ``meta`` block that Dagster would refuse (see :mod:`._meta_rules`).
+
+    Run on the block as written (defaults' own and each table's own), so that a wrong
+    value in it hides none of the others."""
+    for sub, message, at_key in meta_problems(meta):
+        where = (*at, *sub)
+        if at_key or not ctx.holds_unset(where):
+            ctx.add(where, message, at_key=at_key)
 
 
 def _where(field: str, path: Path, remap: Mapping[str, Path]) -> Path:
@@ -409,61 +450,94 @@ def _column_type_problems(table: Table) -> Iterator[tuple[str, str]]:
             yield name, f"column {name!r} is not one of the copied columns; add it to columns"
 
 
-def _identifier_fields(table: Table) -> Iterator[tuple[Path, str, str]]:
-    """``(where in the table, value, side)`` for every identifier a table names."""
-    yield ("name",), table.name, "source"
-    yield (
-        ("name",) if table.destination_table is None else ("destination_table",),
-        table.target_name,
-        "destination",
-    )
+@attrs.frozen
+class _Located:
+    """A table for the checks across tables: where it is, and which fields are unknown
+    (wrong, or naming an unset variable: ``table`` has their defaults instead)."""
+
+    table: Table
+    path: Path
+    unknown: frozenset[str]
+
+    def knows(self, *fields: str) -> bool:
+        return self.unknown.isdisjoint(fields)
+
+
+def _identifier_fields(table: Table) -> Iterator[tuple[Path, str, str, tuple[str, ...]]]:
+    """``(where in the table, value, side, fields read)`` for every identifier a table names."""
+    yield ("name",), table.name, "source", ("name",)
+    if table.destination_table is None:  # a stand-in, when the field was wrong
+        yield ("name",), table.name, "destination", ("name", "destination_table")
+    else:
+        yield ("destination_table",), table.destination_table, "destination", ("destination_table",)
     if table.source_schema is not None:
-        yield ("source_schema",), table.source_schema, "source"
+        yield ("source_schema",), table.source_schema, "source", ("source_schema",)
     if table.destination_schema is not None:
-        yield ("destination_schema",), table.destination_schema, "destination"
+        yield (
+            ("destination_schema",),
+            table.destination_schema,
+            "destination",
+            ("destination_schema",),
+        )
     for field in ("primary_key", "columns", "exclude_columns"):
         for name in getattr(table, field) or ():
-            yield (field,), name, "both"
+            yield (field,), name, "both", (field,)
     if table.cursor is not None:
-        yield ("cursor",), table.cursor, "both"
+        yield ("cursor",), table.cursor, "both", ("cursor",)
     for name in table.column_types:
-        yield ("column_types", name) if name else ("column_types",), name, "both"
+        yield (
+            ("column_types", name) if name else ("column_types",),
+            name,
+            "both",
+            ("column_types",),
+        )
 
 
-def _check_identifiers(
-    located: list[tuple[Table, Path]], connections: Connections, ctx: _Context
-) -> None:
+def _check_identifiers(located: list[_Located], connections: Connections, ctx: _Context) -> None:
     limited = {
         side: isinstance(conn, PostgresConnection)
         for side, conn in (("source", connections.source), ("destination", connections.destination))
     }
-    for table, path in located:
-        for where, value, side in _identifier_fields(table):
+    for entry in located:
+        for where, value, side, reads in _identifier_fields(entry.table):
+            if not entry.knows(*reads):
+                continue
+            at = (*entry.path, *where)
             if not value:
-                ctx.add((*path, *where), "an identifier cannot be empty")
+                ctx.add(at, "an identifier cannot be empty")
             elif "\x00" in value:
-                ctx.add((*path, *where), f"identifier {value!r} contains a NUL character")
+                ctx.add(at, f"identifier {value!r} contains a NUL character")
             size = len(value.encode())
             sides = ("source", "destination") if side == "both" else (side,)
             if size > POSTGRES_MAX_IDENTIFIER_BYTES and any(limited[s] for s in sides):
                 ctx.add(
-                    (*path, *where),
+                    at,
                     f"identifier {value!r} is {size} bytes; PostgreSQL allows at most "
                     f"{POSTGRES_MAX_IDENTIFIER_BYTES} (it would silently truncate it): choose a "
                     "shorter name (destination_table renames the table in the destination)",
                 )
 
 
-def _check_unique(located: list[tuple[Table, Path]], ctx: _Context) -> None:
-    """Table names, and the destination tables they write, are unique."""
+def _check_unique(located: list[_Located], ctx: _Context) -> None:
+    """Table names, and the destination tables they write, are unique.
+
+    Every table whose fields in question could be read takes part, also one with
+    mistakes in its other fields; a field that could not be read is compared with nothing.
+    """
     names: dict[str, Path] = {}
     targets: dict[tuple[str | None, str], Path] = {}
-    for table, path in located:
-        if table.name in names:
-            first = format_path(names[table.name])
-            ctx.add((*path, "name"), f"duplicate table name {table.name!r} (also {first})")
+    for entry in located:
+        table, path = entry.table, entry.path
+        if entry.knows("name"):
+            if table.name in names:
+                first = format_path(names[table.name])
+                ctx.add((*path, "name"), f"duplicate table name {table.name!r} (also {first})")
+                continue
+            names[table.name] = path
+        if not entry.knows("destination_schema", "destination_table"):
             continue
-        names[table.name] = path
+        if table.destination_table is None and not entry.knows("name"):
+            continue
         target = (table.destination_schema, table.target_name)
         if target in targets:
             other = format_path(targets[target])
