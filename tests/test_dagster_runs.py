@@ -5,6 +5,7 @@ source file; nothing is mocked.
 """
 
 import contextlib
+import logging
 import secrets
 import shutil
 import uuid
@@ -25,6 +26,7 @@ from typedrepl import (
     AssetSpecError,
     Connections,
     DuckDBConnection,
+    LoadMode,
     PostgresConnection,
     Replication,
     ReplicationComponent,
@@ -63,11 +65,14 @@ def make_source(path: Path, tables: dict[str, int]) -> str:
 def replication_for(
     source: str, destination: str, *names: str, pk: bool = True
 ) -> Replication[Table]:
-    """A replication of ``names`` (keyed on ``id``) from ``source`` into ``destination``."""
+    """A replication of ``names`` (keyed on ``id``) from ``source`` into ``destination``
+    (a PostgreSQL URL, or a DuckDB file)."""
     return Replication(
         connections=Connections(
             source=DuckDBConnection(connection=source),
-            destination=PostgresConnection(connection=destination),
+            destination=PostgresConnection(connection=destination)
+            if "://" in destination
+            else DuckDBConnection(connection=destination),
         ),
         tables=tuple(Table(name=n, primary_key=("id",) if pk else ()) for n in names),
     )
@@ -428,10 +433,16 @@ def test_unreachable_destination_fails_every_table_without_the_password(
 # --------------------------------------------------------------------------- asset checks
 
 
+@pytest.mark.parametrize("destination", ["postgres", "duckdb"])
 @pytest.mark.parametrize("form", FORMS)
-def test_asset_checks(form: Form, source: str, postgres_url: str) -> None:
-    """Row count (full refresh) and primary key checks pass after a clean load."""
-    replication = replication_for(source, postgres_url, "users", "items")
+def test_asset_checks(
+    form: Form, destination: str, source: str, postgres_url: str, tmp_path: Path
+) -> None:
+    """Row count (full refresh) and primary key checks pass after a clean load.
+
+    DuckDB: the checks read the file that the run keeps open between tables."""
+    target = postgres_url if destination == "postgres" else str(tmp_path / "dest.duckdb")
+    replication = replication_for(source, target, "users", "items")
     assets = build(form, replication, asset_checks=True)
     result = dg.materialize([assets], resources=RESOURCES)
     checks = {
@@ -446,6 +457,34 @@ def test_asset_checks(form: Form, source: str, postgres_url: str) -> None:
     assert all(c.passed for c in checks.values())
     row_check = checks["users", "row_count_matches_source"]
     assert row_check.metadata["destination_rows"] == dg.MetadataValue.int(5)
+
+
+def test_a_check_that_cannot_run_fails_once_and_the_others_stand(tmp_path: Path) -> None:
+    """The row count check has passed when the key check cannot read the table: the key
+    check alone is reported failed, with the cause; no check is reported twice."""
+    from typedrepl._dagster_execution import _check_results
+    from typedrepl._results import TableResult
+    from typedrepl._specs import declare_replication
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()  # a real file, without the table the check reads
+    replication = replication_for(str(tmp_path / "src.duckdb"), str(empty), "users")
+    (entry,) = declare_replication(replication, asset_checks=True).tables
+    result = TableResult(
+        table="users", destination="main.users", mode=LoadMode.FULL_REFRESH,
+        rows_written=5, rows_in_destination=5, duration_s=0.1, columns=(),
+    )  # fmt: skip
+    selected = {spec.key for spec in entry.checks.values()}
+    log = logging.getLogger("test")
+    evaluations = list(_check_results(entry, result, replication.connections.destination,
+                                      selected, (), log))  # fmt: skip
+    assert [(e.check_name, e.passed) for e in evaluations] == [
+        ("row_count_matches_source", True),
+        ("primary_key_unique", False),
+    ]
+    error = evaluations[1].metadata["error"]
+    assert isinstance(error, dg.TextMetadataValue)
+    assert "users" in str(error.text)
 
 
 def test_primary_key_check_fails_on_duplicates(source: str, postgres_url: str) -> None:

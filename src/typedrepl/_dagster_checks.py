@@ -82,7 +82,7 @@ def duplicate_key_count(destination: Connection, table: Table) -> int:
     if isinstance(destination, PostgresConnection):
         return _postgres_duplicates(destination.connection, path, table.primary_key)
     if isinstance(destination, DuckDBConnection):
-        return _duckdb_duplicates(destination.connection, path, table.primary_key)
+        return _duckdb_duplicates(destination, path, table.primary_key)
     msg = f"no primary key check for {destination.type!r} destinations"
     raise NotImplementedError(msg)
 
@@ -103,12 +103,17 @@ def _duckdb_quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _duckdb_duplicates(path_to_file: str, path: Sequence[str], key: Sequence[str]) -> int:
-    import duckdb
+def _duckdb_duplicates(
+    destination: DuckDBConnection, path: Sequence[str], key: Sequence[str]
+) -> int:
+    from typedrepl.engines._ddconn import open_duckdb
 
     target = ".".join(map(_duckdb_quote, path))
     columns = ", ".join(map(_duckdb_quote, key))
     query = f"SELECT count(*) FROM (SELECT 1 FROM {target} GROUP BY {columns} HAVING count(*) > 1)"  # noqa: S608 - quoted identifiers
-    with duckdb.connect(path_to_file, read_only=True) as conn:
+    # open_duckdb shares the file when this process holds it open read-write (a run keeps
+    # its destination open between tables): DuckDB refuses a second, read-only, instance
+    conn, _ = open_duckdb(destination, read_only=True)
+    with conn:
         row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0

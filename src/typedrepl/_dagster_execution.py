@@ -86,13 +86,16 @@ def _check_results(
     secrets: tuple[str, ...],
     log: logging.Logger,
 ) -> Iterator[AssetCheckResult]:
+    done: set[str] = set()
     try:
-        yield from evaluate_checks(entry.table, entry.key, result, destination, selected)
+        for evaluation in evaluate_checks(entry.table, entry.key, result, destination, selected):
+            done.add(str(evaluation.check_name))  # a check's result is reported once
+            yield evaluation
     except Exception as exc:  # a check that cannot run fails; the load itself stands
         reason = scrub(f"{type(exc).__name__}: {exc}", secrets)
         log.warning(f"table {entry.table.name!r}: asset checks could not run: {reason}")
         for check in sorted(selected, key=lambda c: c.name):
-            if check.asset_key == entry.key:
+            if check.asset_key == entry.key and check.name not in done:
                 yield AssetCheckResult(
                     asset_key=entry.key,
                     check_name=check.name,
