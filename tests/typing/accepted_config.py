@@ -175,3 +175,14 @@ def checks(path: Path, rep: Replication[MyTable]) -> None:
     assert_type(summary, CheckSummary)
     assert_type(summary.asset_keys, int)
     assert_type(assert_replication_ok(rep), CheckSummary)
+
+
+def engines() -> None:
+    """Each engine module is an ``EngineModule``: ``load_engine``'s cast is one mypy proves."""
+    import typedrepl.engines.duckdb
+    import typedrepl.engines.postgres
+    from typedrepl.engines._base import EngineModule
+
+    duckdb_engine: EngineModule = typedrepl.engines.duckdb
+    postgres_engine: EngineModule = typedrepl.engines.postgres
+    del duckdb_engine, postgres_engine
