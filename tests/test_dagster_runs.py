@@ -66,13 +66,13 @@ def replication_for(
     source: str, destination: str, *names: str, pk: bool = True
 ) -> Replication[Table]:
     """A replication of ``names`` (keyed on ``id``) from ``source`` into ``destination``
-    (a PostgreSQL URL, or a DuckDB file)."""
+    (a PostgreSQL connection string, or a ``.duckdb`` file)."""
     return Replication(
         connections=Connections(
             source=DuckDBConnection(connection=source),
-            destination=PostgresConnection(connection=destination)
-            if "://" in destination
-            else DuckDBConnection(connection=destination),
+            destination=DuckDBConnection(connection=destination)
+            if destination.endswith(".duckdb")
+            else PostgresConnection(connection=destination),
         ),
         tables=tuple(Table(name=n, primary_key=("id",) if pk else ()) for n in names),
     )
