@@ -115,5 +115,8 @@ def test_plan_does_not_create_a_missing_duckdb_destination(
     source.execute("CREATE TABLE t (id INTEGER)")
     (table_plan,) = plan(replication_for(source, destination, [{"name": "t"}]))
     assert table_plan.create
-    assert table_plan.ddl[0].startswith('CREATE TABLE "main"."_typedrepl_')
     assert not Path(destination.target).exists()
+    # the catalog the plan names is the one DuckDB gives the file when the run creates it
+    replicate(replication_for(source, destination, [{"name": "t"}]))
+    ((catalog,),) = destination.execute("SELECT current_database()")
+    assert table_plan.ddl[0].startswith(f'CREATE TABLE "{catalog}"."main"."_typedrepl_')

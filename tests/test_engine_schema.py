@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from conftest import Side, replication_for
 from typedrepl import ReplicationError
+from typedrepl._plan import plan
 from typedrepl._run import replicate
 
 
@@ -141,3 +143,41 @@ def test_missing_source_table_is_an_error(sides: tuple[Side, Side]) -> None:
     source.execute("CREATE TABLE other (id INTEGER)")
     with pytest.raises(ReplicationError, match="does not exist"):
         replicate(replication_for(source, destination, [{"name": "t"}]))
+
+
+@pytest.mark.parametrize("mode", ["full_refresh", "merge", "incremental"])
+def test_a_duckdb_schema_named_like_its_file(tmp_path: Path, mode: str) -> None:
+    """``raw.duckdb`` holds the catalog ``raw``: a schema ``raw`` in it is no ambiguous
+    reference (DuckDB's "use a fully qualified path like 'raw.raw'"), on either side."""
+    source = Side("duckdb", str(tmp_path / "raw.duckdb"))
+    destination = Side("duckdb", str(tmp_path / "copy.duckdb"))
+    source.execute("CREATE SCHEMA raw")
+    source.execute(
+        "CREATE TABLE raw.raw.users AS SELECT range AS id, 'n' || range AS v FROM range(3)"
+    )
+    config: dict[str, object] = {
+        "name": "users",
+        "source_schema": "raw",
+        "destination_schema": "copy",
+        "mode": mode,
+        "primary_key": "id",
+    }
+    if mode == "incremental":
+        config["cursor"] = "id"
+    assert [p.describe() for p in plan(replication_for(source, destination, [config]))] == [
+        {
+            "full_refresh": "create copy.users; load",
+            "merge": "create copy.users; merge on (id)",
+            "incremental": "create copy.users; incremental: every row (cursor id); upsert on (id)",
+        }[mode]
+    ]
+    replicate(replication_for(source, destination, [config]))
+    destination.execute('CREATE INDEX "v index" ON "copy"."copy"."users" (v)')
+    source.execute("INSERT INTO raw.raw.users VALUES (3, 'n3')")
+    (result,) = replicate(replication_for(source, destination, [config]))
+    assert result.rows_in_destination == 4
+    assert destination.execute('SELECT count(*) FROM "copy"."copy"."users"') == [(4,)]
+    # a full refresh gave the new table the index back, named with its catalog
+    assert destination.execute(
+        "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'users'"
+    ) == [("v index",)]

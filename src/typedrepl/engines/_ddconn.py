@@ -13,6 +13,7 @@ from typedrepl.errors import EngineError
 
 __all__ = [
     "STREAM_MEMORY_LIMIT",
+    "catalog_of",
     "check_creatable",
     "compose",
     "exists",
@@ -116,9 +117,21 @@ def quote_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def qualified(schema: str, name: str) -> str:
-    """``"schema"."name"``, quoted."""
-    return f"{quote_duckdb(schema)}.{quote_duckdb(name)}"
+def qualified(catalog: str, schema: str, name: str) -> str:
+    """``"catalog"."schema"."name"``, quoted: with the catalog, a schema named like the
+    file (``raw`` in ``raw.duckdb``) is not an ambiguous reference."""
+    return f"{quote_duckdb(catalog)}.{quote_duckdb(schema)}.{quote_duckdb(name)}"
+
+
+def catalog_of(connection: Connection, con: duckdb.DuckDBPyConnection | None) -> str:
+    """The catalog DuckDB gives the file: ``current_database()`` of an open connection,
+    else (a file a plan has not created) DuckDB's rule: the file name up to its first dot."""
+    if con is not None:
+        row = con.execute("SELECT current_database()").fetchone()
+        assert row is not None
+        return str(row[0])
+    file = _local_file(connection.connection)
+    return "memory" if file is None else file.name.split(".")[0]
 
 
 def type_sql(name: str) -> str:

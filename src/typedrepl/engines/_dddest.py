@@ -31,6 +31,7 @@ from typedrepl.engines._base import (
     log_kept,
 )
 from typedrepl.engines._ddconn import (
+    catalog_of,
     check_creatable,
     compose,
     exists,
@@ -95,6 +96,20 @@ def _check_range(array: pa.Array[Any], col: PlannedColumn, before: int) -> None:
             )
 
 
+def _on(definition: str, plan: TablePlan, target: str) -> str:
+    """DuckDB's ``CREATE INDEX`` text with its table named by ``target`` (with the catalog).
+
+    DuckDB writes ``ON schema.table(`` (each name quoted only where needed), which is an
+    ambiguous reference when the schema is named like the file's catalog.
+    """
+    for schema in (plan.schema, quote_duckdb(plan.schema)):
+        for table in (plan.name, quote_duckdb(plan.name)):
+            written = f" ON {schema}.{table}("
+            if written in definition:
+                return definition.replace(written, f" ON {target}(", 1)
+    return definition
+
+
 class DuckDBDestination:
     """Loads tables into a DuckDB file."""
 
@@ -109,6 +124,7 @@ class DuckDBDestination:
             self._con, _ = open_duckdb(connection, read_only=read_only)
         else:  # plan on a file that does not exist yet: could the run create it?
             check_creatable(connection)
+        self._catalog = catalog_of(connection, self._con)
         self._stage = ""
         self._schema_exists = False
         self._state_exists = False
@@ -171,7 +187,7 @@ class DuckDBDestination:
         rows = self._fetch(
             compose(
                 "SELECT cursor_column, cursor_value FROM {state} WHERE table_name = ?",
-                state=qualified(schema, STATE_TABLE),
+                state=qualified(self._catalog, schema, STATE_TABLE),
             ),
             (table,),
         )
@@ -224,7 +240,7 @@ class DuckDBDestination:
                 self._require().execute(statement.text)
             except duckdb.Error as exc:
                 raise kept_error(statement.keeps, str(exc), self._secrets) from None
-        target = qualified(plan.schema, plan.name)
+        target = qualified(self._catalog, plan.schema, plan.name)
         count = self._fetch(compose("SELECT count(*) FROM {t}", t=target))[0][0]
         assert isinstance(count, int)
         existing = self.existing(plan.schema, plan.name)
@@ -259,16 +275,24 @@ class DuckDBDestination:
 
     def _statements(self, plan: TablePlan, *, cursor_value: str | None) -> list[_Statement]:
         out: list[_Statement] = []
-        target = qualified(plan.schema, plan.name)
+        target = qualified(self._catalog, plan.schema, plan.name)
         if not self._schema_exists:
-            out.append(_Statement(compose("CREATE SCHEMA {s}", s=quote_duckdb(plan.schema))))
+            out.append(
+                _Statement(
+                    compose(
+                        "CREATE SCHEMA {c}.{s}",
+                        c=quote_duckdb(self._catalog),
+                        s=quote_duckdb(plan.schema),
+                    )
+                )
+            )
         body = ", ".join(
             f"{quote_duckdb(c.name)} {type_sql(c.destination_type)}" for c in plan.columns
         )
         if plan.primary_key:
             body += f", PRIMARY KEY ({', '.join(map(quote_duckdb, plan.primary_key))})"
         if plan.mode is LoadMode.FULL_REFRESH:
-            stage = qualified(plan.schema, self._stage)
+            stage = qualified(self._catalog, plan.schema, self._stage)
             out.append(_Statement(compose("CREATE TABLE {t} ({body})", t=stage, body=body)))
             out.append(self._insert(plan, stage))
             out.append(_Statement(_INSERT_MARK))
@@ -313,7 +337,7 @@ class DuckDBDestination:
         """
         key = (plan.schema, plan.name)
         out = [
-            _Statement(str(definition), keeps=f"index {str(name)!r}")
+            _Statement(_on(str(definition), plan, target), keeps=f"index {str(name)!r}")
             for name, definition in self._fetch(
                 "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = "
                 "current_database() AND schema_name = ? AND table_name = ? ORDER BY 1",
@@ -397,7 +421,7 @@ class DuckDBDestination:
         )
 
     def _state_statements(self, plan: TablePlan, cursor_value: str | None) -> list[_Statement]:
-        state = qualified(plan.schema, STATE_TABLE)
+        state = qualified(self._catalog, plan.schema, STATE_TABLE)
         out: list[_Statement] = []
         if not self._state_exists:
             out.append(

@@ -23,6 +23,7 @@ from typedrepl.engines._arrow import arrow_schema
 from typedrepl.engines._base import ReadSpec, SourceColumn
 from typedrepl.engines._ddconn import (
     STREAM_MEMORY_LIMIT,
+    catalog_of,
     compose,
     open_duckdb,
     qualified,
@@ -62,6 +63,7 @@ class DuckDBSource:
         self._secrets = connection.secrets
         self._log = log
         self._con, self._own_instance = open_duckdb(connection, read_only=True)
+        self._catalog = catalog_of(connection, self._con)
         self._in_transaction = False
 
     def begin(self) -> None:
@@ -273,9 +275,8 @@ class DuckDBSource:
             return f"CAST({ref} AS {type_sql(wanted)})"
         return ref
 
-    @staticmethod
-    def _table(read: ReadSpec) -> str:
-        return qualified(read.schema, read.table)
+    def _table(self, read: ReadSpec) -> str:
+        return qualified(self._catalog, read.schema, read.table)
 
     @staticmethod
     def _where(read: ReadSpec) -> tuple[str, list[object]]:
