@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from typedrepl import ConfigError, ConfigIssue, LoadMode, load_replication
+from typedrepl import (
+    ConfigError,
+    ConfigIssue,
+    DuckDBConnection,
+    LoadMode,
+    PostgresConnection,
+    load_replication,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -304,6 +311,43 @@ def test_two_tables_writing_one_destination_table() -> None:
         ("tables[1]", "destination table 'users' is also written by tables[0]", 10, 5),
         ("tables[4]", "destination table 'x' is also written by tables[2]", 13, 5),
     ]
+
+
+def test_one_destination_table_named_two_ways() -> None:
+    """No schema is the destination's default one (``public``, ``main``); DuckDB takes
+    names that differ in ASCII case for one table (not ``Ä`` and ``ä``)."""
+    assert table_issues(
+        "{name: eu, destination_table: orders}",
+        "{name: us, destination_table: orders, destination_schema: public}",
+        "{name: Users}",
+        "{name: users}",  # PostgreSQL tells them apart
+    ) == [
+        ("tables[1]", "destination table 'orders' is also written by tables[0]", 10, 5),
+    ]
+    assert table_issues(
+        "{name: eu, destination_table: orders}",
+        "{name: us, destination_table: Orders, destination_schema: MAIN}",
+        "{name: Users}",
+        "{name: users, destination_schema: main}",
+        "{name: Äb}",
+        "{name: äb}",  # DuckDB's case is ASCII only: two tables
+        connections=DUCKDB_TO_DUCKDB,
+    ) == [
+        ("tables[1]", "destination table 'Orders' is also written by tables[0]", 6, 5),
+        ("tables[3]", "destination table 'users' is also written by tables[2]", 8, 5),
+    ]
+
+
+def test_the_default_schemas_are_the_engines() -> None:
+    from typedrepl.engines._dddest import DuckDBDestination
+    from typedrepl.engines._ddsource import DuckDBSource
+    from typedrepl.engines._pgdest import PostgresDestination
+    from typedrepl.engines._pgsource import PostgresSource
+
+    assert DuckDBSource.default_schema == DuckDBDestination.default_schema == "main"
+    assert DuckDBConnection.default_schema == "main"
+    assert PostgresSource.default_schema == PostgresDestination.default_schema == "public"
+    assert PostgresConnection.default_schema == "public"
 
 
 @pytest.mark.parametrize(

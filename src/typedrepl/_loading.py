@@ -326,7 +326,7 @@ def _build(
             if problem:
                 ctx.add(where, problem)
         _check_identifiers(located, connections, ctx)
-    _check_unique(located, ctx)
+    _check_unique(located, ctx, None if connections is None else connections.destination)
 
     if ctx.issues or connections is None:
         return None
@@ -518,14 +518,21 @@ def _check_identifiers(located: list[_Located], connections: Connections, ctx: _
                 )
 
 
-def _check_unique(located: list[_Located], ctx: _Context) -> None:
+def _check_unique(located: list[_Located], ctx: _Context, destination: Connection | None) -> None:
     """Table names, and the destination tables they write, are unique.
 
     Every table whose fields in question could be read takes part, also one with
     mistakes in its other fields; a field that could not be read is compared with nothing.
+    Destination tables are compared as the destination resolves them: no schema is its
+    default schema (``public``, ``main``), and DuckDB ignores ASCII case.
     """
     names: dict[str, Path] = {}
     targets: dict[tuple[str | None, str], Path] = {}
+    default = None if destination is None else destination.default_schema
+
+    def same(name: str | None) -> str | None:
+        return name if destination is None or name is None else destination.same_name(name)
+
     for entry in located:
         table, path = entry.table, entry.path
         if entry.knows("name"):
@@ -538,7 +545,7 @@ def _check_unique(located: list[_Located], ctx: _Context) -> None:
             continue
         if table.destination_table is None and not entry.knows("name"):
             continue
-        target = (table.destination_schema, table.target_name)
+        target = (same(table.destination_schema or default), str(same(table.target_name)))
         if target in targets:
             other = format_path(targets[target])
             ctx.add(path, f"destination table {table.target_name!r} is also written by {other}")

@@ -66,6 +66,9 @@ class ColumnType(enum.StrEnum):
     into a JSON column (PostgreSQL ``jsonb``, DuckDB ``JSON``)."""
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 @attrs.frozen(kw_only=True)
 class Connection:
     """Base of the connection kinds. A new kind is one subclass listed in ``CONNECTION_TYPES``.
@@ -77,6 +80,12 @@ class Connection:
     type: str
     connection: str = attrs.field(repr=lambda value: repr(redact_url(value)))
     engine_module: ClassVar[str] = ""
+    default_schema: ClassVar[str | None] = None
+    """The schema a table without ``source_schema``/``destination_schema`` is in."""
+
+    def same_name(self, name: str) -> str:
+        """The form under which the database takes two identifiers for the same object."""
+        return name
 
     @property
     def display(self) -> str:
@@ -102,6 +111,11 @@ class DuckDBConnection(Connection):
 
     type: Literal["duckdb"] = "duckdb"
     engine_module: ClassVar[str] = "typedrepl.engines.duckdb"
+    default_schema: ClassVar[str | None] = "main"
+
+    def same_name(self, name: str) -> str:
+        """DuckDB compares identifiers, quoted ones too, ignoring ASCII case (only)."""
+        return name.translate(_ASCII_LOWER)
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +124,7 @@ class PostgresConnection(Connection):
 
     type: Literal["postgres"] = "postgres"
     engine_module: ClassVar[str] = "typedrepl.engines.postgres"
+    default_schema: ClassVar[str | None] = "public"
 
     def check(self) -> str | None:
         """Parse the connection string the way libpq does."""
