@@ -69,6 +69,27 @@ def graph_job() -> dg.JobDefinition:
     return defs.resolve_job_def("mp_job")
 
 
+DUCKDB_DESTINATION_ENV = "TEST_TYPEDREPL_DUCKDB_DESTINATION"
+
+
+def duckdb_graph_job() -> dg.JobDefinition:
+    """The graph form into one DuckDB file, under the multiprocess executor: the step
+    processes take turns at the file's lock (DuckDB lets one process write it)."""
+    replication = Replication(
+        connections=Connections(
+            source=DuckDBConnection(connection=os.environ[SOURCE_ENV]),
+            destination=DuckDBConnection(connection=os.environ[DUCKDB_DESTINATION_ENV]),
+        ),
+        tables=tuple(Table(name=name, primary_key=("id",)) for name in TABLES),
+    )
+    assets = replication_graph_assets(replication=replication, name="dd_tables")
+    job = dg.define_asset_job("dd_job", executor_def=dg.multiprocess_executor)
+    defs = dg.Definitions(
+        assets=[assets], jobs=[job], resources={"replicator": ReplicationResource()}
+    )
+    return defs.resolve_job_def("dd_job")
+
+
 def _destination_tables(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
@@ -138,6 +159,22 @@ def test_graph_form_runs_one_process_per_table_with_the_same_keys(
     assert failure.step_failure_data.error is not None
     assert "table 'items'" in failure.step_failure_data.error.message
     assert _destination_tables(postgres_url) == {"users", "events"}
+
+
+def test_graph_form_into_one_duckdb_file_from_parallel_processes(
+    mp_env: tuple[str, dg.DagsterInstance], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, instance = mp_env
+    _make_table(source, "items", 3)
+    destination = str(tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv(DUCKDB_DESTINATION_ENV, destination)
+    for _ in range(2):  # each run: three processes at once for one file
+        result = dg.execute_job(dg.reconstructable(duckdb_graph_job), instance=instance)
+        assert result.success, [e.message for e in result.get_step_failure_events()]
+        assert _materialized(result) == {dg.AssetKey([name]) for name in TABLES}
+    with duckdb.connect(destination, read_only=True) as conn:
+        counts = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone() for name in TABLES}  # noqa: S608 - fixed names
+    assert counts == {"users": (5,), "items": (3,), "events": (7,)}
 
 
 def test_reexecution_from_failure_reruns_only_failed_tables(

@@ -19,6 +19,7 @@ import yaml
 from conftest import Side, replication_for
 from typedrepl import TableResult
 from typedrepl._run import iter_replicate, replicate
+from typedrepl.engines import _ddconn
 from typedrepl.engines._pgdest import lock_key
 from typedrepl.errors import TableFailure
 
@@ -179,25 +180,59 @@ def test_a_second_run_waits_for_the_table_lock_and_says_so(
     assert result.rows_in_destination == 1
 
 
-def test_a_duckdb_destination_locked_by_another_process_fails_at_once(
-    make_side: Callable[[str], Side],
-) -> None:
-    source, destination = make_side("duckdb"), make_side("duckdb")
-    source.execute("CREATE TABLE t (id INTEGER)")
-    destination.execute("CREATE TABLE other (id INTEGER)")
+def _hold_duckdb_file(path: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process that opens ``path`` for writing (so holds its lock) for ``seconds``."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)",
-            destination.target,
+            "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('ok', flush=True);"
+            " time.sleep(float(sys.argv[2])); c.close()",
+            path,
+            str(seconds),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+def test_a_duckdb_destination_locked_by_another_process_is_waited_for(
+    make_side: Callable[[str], Side], caplog: pytest.LogCaptureFixture
+) -> None:
+    """DuckDB lets one process write a file: the load waits for the other one (as the
+    ops of a graph of tables do under Dagster's multiprocess executor), and says so."""
+    source, destination = make_side("duckdb"), make_side("duckdb")
+    source.execute("CREATE TABLE t AS SELECT 1 AS id")
+    destination.execute("CREATE TABLE other (id INTEGER)")
+    holder = _hold_duckdb_file(destination.target, 1.5)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "ok"
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="typedrepl"):
+            (result,) = replicate(replication_for(source, destination, [{"name": "t"}]))
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.rows_in_destination == 1
+    assert waited > 1.0  # it did wait for the holder
+    assert (
+        f"DuckDB file {destination.target!r} is locked by another process (PID {holder.pid}): "
+        "waiting for it, up to 600 s"
+    ) in caplog.text
+
+
+def test_a_duckdb_destination_locked_too_long_fails_naming_the_wait(
+    make_side: Callable[[str], Side], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_ddconn, "LOCK_WAIT_S", 1.0)
+    source, destination = make_side("duckdb"), make_side("duckdb")
+    source.execute("CREATE TABLE t (id INTEGER)")
+    destination.execute("CREATE TABLE other (id INTEGER)")
+    holder = _hold_duckdb_file(destination.target, 60)
+    try:
         started = time.monotonic()
         (failure,) = list(iter_replicate(replication_for(source, destination, [{"name": "t"}])))
         assert time.monotonic() - started < 10
@@ -205,6 +240,7 @@ def test_a_duckdb_destination_locked_by_another_process_fails_at_once(
         holder.kill()
         holder.wait()
     assert isinstance(failure, TableFailure)
+    assert "(waited 1 s for another process to release it)" in failure.error
     assert "lock" in failure.error.lower()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -12,6 +14,7 @@ from typedrepl.engines._errors import driver_error
 from typedrepl.errors import EngineError
 
 __all__ = [
+    "LOCK_WAIT_S",
     "STREAM_MEMORY_LIMIT",
     "catalog_of",
     "check_creatable",
@@ -32,14 +35,22 @@ cached (hundreds of MiB for a large table); the limit lets it evict them."""
 _TYPE_NAME = re.compile(r"^[A-Za-z0-9 _(),\[\]]+$")
 
 
+LOCK_WAIT_S: float = 600.0
+"""How long opening a DuckDB file waits while another process holds its lock."""
+_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
 def open_duckdb(
-    connection: Connection, *, read_only: bool
+    connection: Connection, *, read_only: bool, log: logging.Logger | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """Open the file of ``connection`` (a source must exist; a destination is created).
 
-    Another process writing the file holds DuckDB's file lock: that is an immediate
-    error, never a wait. In this process, a file already open with the other mode
-    is shared (opened read-write), as DuckDB allows one mode per file.
+    DuckDB lets one process write a file: while another process holds its lock (another
+    run, or the ops of a graph of tables running in parallel processes), the open is
+    retried for up to :data:`LOCK_WAIT_S` seconds, with a warning on ``log``, as a
+    PostgreSQL load waits for its table's advisory lock. In this process, a file already
+    open with the other mode is shared (opened read-write), as DuckDB allows one mode
+    per file.
 
     Returns the connection and whether it was opened as asked (``False``: shared).
     """
@@ -48,20 +59,43 @@ def open_duckdb(
         raise EngineError(f"DuckDB file {path!r} does not exist")
     if not read_only:
         check_creatable(connection)
-    try:
-        as_asked = True
+    deadline = time.monotonic() + LOCK_WAIT_S
+    delay, warned = 0.05, False
+    while True:
         try:
-            con = duckdb.connect(path, read_only=read_only)
-        except duckdb.ConnectionException as exc:
-            if not read_only or "different configuration" not in str(exc):
-                raise
-            con = duckdb.connect(path, read_only=False)
-            as_asked = False
-        con.execute("SET TimeZone = 'UTC'")
-    except duckdb.Error as exc:
-        raise driver_error(
-            exc, connection.secrets, doing=f"cannot open DuckDB file {path!r}"
-        ) from None
+            return _open(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "Could not set lock" not in str(exc) or time.monotonic() + delay > deadline:
+                doing = f"cannot open DuckDB file {path!r}"
+                if "Could not set lock" in str(exc):
+                    doing += f" (waited {LOCK_WAIT_S:g} s for another process to release it)"
+                raise driver_error(exc, connection.secrets, doing=doing) from None
+            if not warned:
+                warned = True
+                holder = _HOLDER.search(str(exc))
+                (log or logging.getLogger("typedrepl")).warning(
+                    f"DuckDB file {path!r} is locked by another process"
+                    f"{f' (PID {holder[1]})' if holder else ''}: waiting for it, up to "
+                    f"{LOCK_WAIT_S:g} s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except duckdb.Error as exc:
+            raise driver_error(
+                exc, connection.secrets, doing=f"cannot open DuckDB file {path!r}"
+            ) from None
+
+
+def _open(path: str, *, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    as_asked = True
+    try:
+        con = duckdb.connect(path, read_only=read_only)
+    except duckdb.ConnectionException as exc:
+        if not read_only or "different configuration" not in str(exc):
+            raise
+        con = duckdb.connect(path, read_only=False)
+        as_asked = False
+    con.execute("SET TimeZone = 'UTC'")
     return con, as_asked
 
 

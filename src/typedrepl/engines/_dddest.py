@@ -121,7 +121,7 @@ class DuckDBDestination:
         self._log = log
         self._con: duckdb.DuckDBPyConnection | None = None
         if not read_only or exists(connection):
-            self._con, _ = open_duckdb(connection, read_only=read_only)
+            self._con, _ = open_duckdb(connection, read_only=read_only, log=log)
         else:  # plan on a file that does not exist yet: could the run create it?
             check_creatable(connection)
         self._catalog = catalog_of(connection, self._con)

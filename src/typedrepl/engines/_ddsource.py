@@ -62,7 +62,7 @@ class DuckDBSource:
     def __init__(self, connection: Connection, *, log: logging.Logger) -> None:
         self._secrets = connection.secrets
         self._log = log
-        self._con, self._own_instance = open_duckdb(connection, read_only=True)
+        self._con, self._own_instance = open_duckdb(connection, read_only=True, log=log)
         self._catalog = catalog_of(connection, self._con)
         self._in_transaction = False
 
