@@ -6,6 +6,8 @@ source file; nothing is mocked.
 
 import contextlib
 import logging
+import os
+import re
 import secrets
 import shutil
 import uuid
@@ -266,22 +268,6 @@ def test_a_selection_matching_no_table_is_an_error(source: str, postgres_url: st
     assert materialized(result) == {dg.AssetKey("users")}
 
 
-@pytest.mark.parametrize("form", FORMS)
-def test_selecting_only_checks_is_an_empty_selection(
-    form: Form, source: str, postgres_url: str
-) -> None:
-    """Checks alone select no table: the step fails rather than running nothing."""
-    replication = replication_for(source, postgres_url, "users")
-    assets = build(form, replication, asset_checks=True)
-    check = next(iter(assets.check_keys))
-    job = dg.define_asset_job("checks_only", selection=dg.AssetSelection.checks(check))
-    defs = dg.Definitions(assets=[assets], jobs=[job], resources=RESOURCES)
-    result = defs.resolve_job_def("checks_only").execute_in_process(raise_on_error=False)
-    assert not result.success
-    assert "refusing to run an empty selection" in failure_messages(result)
-    assert destination_tables(postgres_url) == set()
-
-
 def test_run_outside_a_replication_body_is_an_error(source: str, postgres_url: str) -> None:
     """``run(context)`` needs the decorator's replication, or one passed explicitly."""
 
@@ -312,6 +298,166 @@ def test_tables_that_depend_on_each_other_are_reported_dependencies_first(
     result = dg.materialize([build("multi", replication)], resources=RESOURCES)
     keys = [e.asset_key for e in result.get_asset_materialization_events()]
     assert keys == [dg.AssetKey("users"), dg.AssetKey("events")]
+
+
+DEPENDENT = [
+    {"name": "events", "primary_key": "id", "meta": {"deps": ["users"]}},
+    {"name": "items", "primary_key": "id"},
+    {"name": "users", "primary_key": "id"},
+]
+"""``events`` depends on ``users`` but comes first in the config."""
+
+
+def dependent_replication(source: str, destination: str) -> Replication[Table]:
+    return load_replication(
+        {
+            "connections": {
+                "source": {"type": "duckdb", "connection": source},
+                "destination": {"type": "postgres", "connection": destination},
+            },
+            "tables": DEPENDENT,
+        }
+    )
+
+
+def step_events(result: dg.ExecuteInProcessResult | dg.JobExecutionResult) -> list[tuple[str, str]]:
+    """``(event type, table)`` of each step start and success, in order (graph form: one
+    step per table, named ``..._<table>_<hash>``)."""
+    kinds = {dg.DagsterEventType.STEP_START: "start", dg.DagsterEventType.STEP_SUCCESS: "success"}
+    return [
+        (kinds[e.event_type], str(e.step_key).rsplit("__", 1)[-1].rsplit("_", 1)[0])
+        for e in result.all_events
+        if e.event_type in kinds
+    ]
+
+
+def loaded_order(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
+    """The tables in the order the engine started loading them (its log lines)."""
+    found: list[str] = []
+    for entry in instance.all_logs(result.run_id):
+        match = re.fullmatch(r"table (\S+): loading \(\w+\)", entry.user_message)
+        if match:
+            found.append(match[1])
+    return found
+
+
+def test_graph_form_runs_a_table_after_the_tables_it_depends_on(
+    source: str, postgres_url: str
+) -> None:
+    """``events`` (first in the config) depends on ``users``: its op starts after the op
+    of ``users`` succeeded; ``items`` depends on nothing and waits for nothing."""
+    assets = build("graph", dependent_replication(source, postgres_url))
+    assert assets.asset_deps[dg.AssetKey("events")] == {dg.AssetKey("users")}
+    assert isinstance(assets.node_def, dg.GraphDefinition)
+    ((waiting, inputs),) = assets.node_def.dependencies.items()  # events waits for users
+    assert "__events_" in waiting.name
+    (dep,) = inputs.values()
+    assert isinstance(dep, dg.DependencyDefinition)
+    assert "__users_" in dep.node
+    result = dg.materialize([assets], resources=RESOURCES)
+    events = step_events(result)
+    assert events.index(("success", "users")) < events.index(("start", "events"))
+    assert materialized(result) == {dg.AssetKey(n) for n in ("events", "items", "users")}
+
+
+@pytest.mark.parametrize("selected", [("events",), ("events", "items")], ids=str)
+def test_graph_form_runs_a_dependent_table_alone_when_only_it_is_selected(
+    selected: tuple[str, ...], source: str, postgres_url: str
+) -> None:
+    """Selecting ``events`` without ``users`` (its dependency) runs its op alone: Dagster
+    drops the wait on an op that is not selected."""
+    assets = build("graph", dependent_replication(source, postgres_url), asset_checks=True)
+    result = dg.materialize(
+        [assets], resources=RESOURCES, selection=[dg.AssetKey(n) for n in selected]
+    )
+    assert result.success
+    assert materialized(result) == {dg.AssetKey(n) for n in selected}
+    assert {table for kind, table in step_events(result) if kind == "start"} == set(selected)
+    assert destination_tables(postgres_url) == {("public", n) for n in selected}
+    assert {c.asset_key for c in result.get_asset_check_evaluations()} == {
+        dg.AssetKey(n) for n in selected
+    }
+
+
+def test_graph_form_runs_a_table_after_its_dependencies_under_the_multiprocess_executor(
+    tmp_path: Path, source: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the multiprocess executor independent steps start at once; ``events``
+    still starts only after ``users`` succeeded."""
+    monkeypatch.setenv(MP_SOURCE_ENV, source)
+    monkeypatch.setenv(MP_DESTINATION_ENV, postgres_url)
+    # the step processes import this module by name; they start with this sys.path
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        result = dg.execute_job(dg.reconstructable(dependent_graph_job), instance=instance)
+        assert result.success
+        events = step_events(result)
+    assert events.index(("success", "users")) < events.index(("start", "events"))
+    assert destination_tables(postgres_url) == {("public", n) for n in ("events", "items", "users")}
+
+
+MP_SOURCE_ENV = "TEST_TYPEDREPL_DEPS_SOURCE"
+MP_DESTINATION_ENV = "TEST_TYPEDREPL_DEPS_DESTINATION"
+
+
+def dependent_graph_job() -> dg.JobDefinition:
+    """The graph form of :data:`DEPENDENT` under the multiprocess executor (rebuilt in
+    every step process from the environment)."""
+    replication = dependent_replication(os.environ[MP_SOURCE_ENV], os.environ[MP_DESTINATION_ENV])
+    assets = replication_graph_assets(replication=replication, name="deps")
+    job = dg.define_asset_job("deps_job", executor_def=dg.multiprocess_executor)
+    defs = dg.Definitions(assets=[assets], jobs=[job], resources=RESOURCES)
+    return defs.resolve_job_def("deps_job")
+
+
+@pytest.mark.parametrize("form", ["multi", "split"])
+def test_one_op_forms_load_dependencies_first(form: Form, source: str, postgres_url: str) -> None:
+    """The one-op forms load ``users`` before ``events`` (not only report it first)."""
+    instance = dg.DagsterInstance.ephemeral()
+    assets = build(form, dependent_replication(source, postgres_url))
+    result = dg.materialize([assets], resources=RESOURCES, instance=instance)
+    order = loaded_order(instance, result)
+    assert sorted(order) == ["events", "items", "users"]
+    assert order.index("users") < order.index("events")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_table_depending_on_a_failed_table(form: Form, source: str, postgres_url: str) -> None:
+    """``events`` depends on ``missing``, which fails; ``items`` does not and loads.
+
+    Graph form: Dagster does not start the op of ``events`` (its dependency's op
+    failed); the failure names ``missing`` and says ``events`` did not run. One-op
+    forms: the tables of one op load in turn, so ``events`` still loads after it.
+    """
+    replication = load_replication(
+        {
+            "connections": {
+                "source": {"type": "duckdb", "connection": source},
+                "destination": {"type": "postgres", "connection": postgres_url},
+            },
+            "tables": [
+                {"name": "events", "meta": {"deps": ["missing"]}},
+                {"name": "missing"},
+                {"name": "items"},
+            ],
+        }
+    )
+    result = dg.materialize([build(form, replication)], resources=RESOURCES, raise_on_error=False)
+    assert not result.success
+    assert len(result.get_step_failure_events()) == 1
+    message = failure_messages(result)
+    assert "table 'missing' (asset missing)" in message
+    if form == "graph":
+        assert materialized(result) == {dg.AssetKey("items")}
+        assert "not run in this run, as it depends on it" in message
+        assert "table 'events' (asset events)" in message
+        assert ("start", "events") not in step_events(result)
+        assert destination_tables(postgres_url) == {("public", "items")}
+    else:
+        assert materialized(result) == {dg.AssetKey("items"), dg.AssetKey("events")}
+        assert "'events'" not in message
 
 
 def test_split_form_runs_dependent_tables_in_one_op_dependencies_first(
@@ -508,6 +654,113 @@ def test_primary_key_check_fails_on_duplicates(source: str, postgres_url: str) -
     assert check.check_name == "primary_key_unique"
     assert not check.passed
     assert check.metadata["duplicate_keys"] == dg.MetadataValue.int(1)
+
+
+def run_selection(
+    assets: dg.AssetsDefinition, selection: dg.AssetSelection
+) -> dg.ExecuteInProcessResult:
+    """Run a job of ``selection`` (e.g. checks alone, as Dagster's "execute checks" does)."""
+    job = dg.define_asset_job("selected", selection=selection)
+    defs = dg.Definitions(assets=[assets], jobs=[job], resources=RESOURCES)
+    return defs.resolve_job_def("selected").execute_in_process(raise_on_error=False)
+
+
+def evaluations(
+    result: dg.ExecuteInProcessResult,
+) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {
+        (c.asset_key.to_user_string(), c.check_name): c
+        for c in result.get_asset_check_evaluations()
+    }
+
+
+def users_checks(assets: dg.AssetsDefinition) -> dg.AssetSelection:
+    return dg.AssetSelection.checks(
+        *(key for key in assets.check_keys if key.asset_key == dg.AssetKey("users"))
+    )
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_checks_selected_without_their_asset_run_on_the_tables_as_they_are(
+    form: Form, source: str, postgres_url: str
+) -> None:
+    """Checks alone (Dagster's "execute checks") load nothing: the key check reads the
+    destination table as it is, the row count check compares it with the source now."""
+    with psycopg.connect(postgres_url) as conn:  # 3 rows, a duplicated key; the source has 5
+        conn.execute("CREATE TABLE users (id bigint, label text)")
+        conn.execute("INSERT INTO users VALUES (0, 'a'), (0, 'b'), (1, 'c')")
+    assets = build(form, replication_for(source, postgres_url, "users", "items"), asset_checks=True)
+    result = run_selection(assets, users_checks(assets))
+    assert result.success, failure_messages(result)
+    assert materialized(result) == set()
+    checks = evaluations(result)
+    assert set(checks) == {("users", "row_count_matches_source"), ("users", "primary_key_unique")}
+    rows = checks["users", "row_count_matches_source"]
+    assert not rows.passed
+    assert rows.metadata["source_rows"] == dg.MetadataValue.int(5)
+    assert rows.metadata["destination_rows"] == dg.MetadataValue.int(3)
+    assert "without a load" in str(rows.description)
+    key = checks["users", "primary_key_unique"]
+    assert not key.passed
+    assert key.metadata["duplicate_keys"] == dg.MetadataValue.int(1)
+    assert count_rows(postgres_url, "users") == 3  # nothing loaded
+    assert destination_tables(postgres_url) == {("public", "users")}
+
+    dg.materialize([assets], resources=RESOURCES, selection=[dg.AssetKey("users")])
+    result = run_selection(assets, users_checks(assets))
+    assert materialized(result) == set()
+    assert [c.passed for c in evaluations(result).values()] == [True, True]
+
+
+@pytest.mark.parametrize("destination", ["postgres", "duckdb file", "duckdb table"])
+@pytest.mark.parametrize("form", FORMS)
+def test_a_check_without_its_asset_fails_when_the_destination_table_does_not_exist(
+    form: Form, destination: str, source: str, postgres_url: str, tmp_path: Path
+) -> None:
+    """Before the first load there is no table to check: each check fails, saying so,
+    and nothing is created."""
+    target = postgres_url
+    if destination != "postgres":
+        target = str(tmp_path / "dest.duckdb")
+        if destination == "duckdb table":  # the file exists, without the table
+            duckdb.connect(target).close()
+    assets = build(form, replication_for(source, target, "users"), asset_checks=True)
+    result = run_selection(assets, dg.AssetSelection.checks(*assets.check_keys))
+    assert result.success, failure_messages(result)
+    assert materialized(result) == set()
+    checks = evaluations(result)
+    assert set(checks) == {("users", "row_count_matches_source"), ("users", "primary_key_unique")}
+    for check in checks.values():
+        assert not check.passed
+        assert "the destination table 'users' does not exist" in str(check.description)
+        assert "materialize the asset 'users' first" in str(check.description)
+    if destination == "postgres":
+        assert destination_tables(postgres_url) == set()
+    else:
+        assert Path(target).exists() == (destination == "duckdb table")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_check_of_an_unselected_asset_beside_a_selected_asset(
+    form: Form, source: str, postgres_url: str
+) -> None:
+    """``items`` and the checks of ``users`` (not its asset): ``items`` loads, the checks
+    of ``users`` run on its table as it is, ``users`` is not loaded again."""
+    assets = build(form, replication_for(source, postgres_url, "users", "items"), asset_checks=True)
+    dg.materialize([assets], resources=RESOURCES)
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("DELETE FROM users WHERE id = 0")
+    result = run_selection(assets, dg.AssetSelection.assets("items") | users_checks(assets))
+    assert result.success, failure_messages(result)
+    assert materialized(result) == {dg.AssetKey("items")}
+    checks = evaluations(result)
+    assert {name: c.passed for name, c in checks.items()} == {
+        ("items", "row_count_matches_source"): True,
+        ("items", "primary_key_unique"): True,
+        ("users", "row_count_matches_source"): False,  # 4 rows left, the source has 5
+        ("users", "primary_key_unique"): True,
+    }
+    assert count_rows(postgres_url, "users") == 4
 
 
 # --------------------------------------------------------------------------- component

@@ -24,8 +24,11 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
+    DependencyDefinition,
     GraphDefinition,
+    In,
     MaterializeResult,
+    NodeInvocation,
     Nothing,
     OpDefinition,
     OpExecutionContext,
@@ -127,6 +130,9 @@ def replication_assets(
 ]:
     """One asset per table, computed by one op that runs the selected tables in turn.
 
+    The tables load in config order, except that a table loads after the tables of the
+    replication it depends on (``meta.deps``).
+
     The body receives ``context`` and the resources it names, and usually is
     ``yield from replicator.run(context)``.
 
@@ -149,7 +155,10 @@ def replication_assets(
         retry_policy: how the op (each part's op) is retried on failure.
         backfill_policy: how the assets are backfilled.
         asset_checks: declare asset checks: destination rows equal source rows after a
-            full refresh, primary key unique in the destination.
+            full refresh, primary key unique in the destination. A check selected
+            without its asset (Dagster's "execute checks") loads nothing: it reads the
+            destination table as it is (the row count check: against the source's row
+            count now), and fails, saying so, when that table does not exist.
 
     Raises:
         AssetSpecError: two tables map to one key, or the tables' deps form a cycle.
@@ -244,12 +253,22 @@ def _table_op(
     return op(
         name=f"{graph_name}__{entry.output_name}",
         description=f"Replicates the table {entry.table.name!r}.",
+        ins={name: In(Nothing) for name in _upstream_outputs(declaration, entry)},
         out=outs,
         required_resource_keys={resource_key},
         tags=op_tags,
         pool=pool,
         retry_policy=retry_policy,
     )(compute)
+
+
+def _upstream_outputs(declaration: ReplicationDeclaration, entry: DeclaredTable) -> list[str]:
+    """The output names of the tables ``entry`` depends on in this replication, in order.
+
+    Each is also the name of the ``Nothing`` input of ``entry``'s op that waits for it.
+    """
+    deps = declaration.internal_deps[entry.key]
+    return [declaration.by_key[key].output_name for key in declaration.order if key in deps]
 
 
 def replication_graph_assets(
@@ -270,6 +289,11 @@ def replication_graph_assets(
     Tables run in parallel under the multiprocess executor, a failed table fails only
     its own op, and re-executing a run from failure re-runs only the failed tables.
     The ops use the :class:`ReplicationResource` under ``resource_key``.
+
+    A table that depends on other tables of the replication (``meta.deps``) has its op
+    wait for theirs (a ``Nothing`` input from each of their asset outputs, when they are
+    selected): it loads after them. When one of them fails, Dagster does not run the
+    waiting op (its step is not executed) and the failure names the tables that wait.
 
     Args:
         replication: the tables to replicate.
@@ -292,6 +316,8 @@ def replication_graph_assets(
     graph_name = name or _default_graph_name(declaration)
     ops: list[OpDefinition] = []
     mappings: list[OutputMapping] = []
+    op_names: dict[str, str] = {}
+    dependencies: dict[NodeInvocation, dict[str, DependencyDefinition]] = {}
     for entry in declaration.tables:
         table_op = _table_op(
             declaration,
@@ -303,11 +329,20 @@ def replication_graph_assets(
             retry_policy=retry_policy,
         )
         ops.append(table_op)
+        op_names[entry.output_name] = table_op.name
         mappings.extend(
             OutputMapping(
                 graph_output_name=out, mapped_node_name=table_op.name, mapped_node_output_name=out
             )
             for out in [entry.output_name, *entry.checks]
         )
-    graph = GraphDefinition(name=graph_name, node_defs=ops, output_mappings=mappings)
+    for entry, table_op in zip(declaration.tables, ops, strict=True):
+        upstream = _upstream_outputs(declaration, entry)
+        if upstream:
+            dependencies[NodeInvocation(table_op.name)] = {
+                out: DependencyDefinition(op_names[out], out) for out in upstream
+            }
+    graph = GraphDefinition(
+        name=graph_name, node_defs=ops, dependencies=dependencies, output_mappings=mappings
+    )
     return _assets_definition(declaration, graph, backfill_policy)

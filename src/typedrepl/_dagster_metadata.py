@@ -49,9 +49,17 @@ def materialization_metadata(result: TableResult) -> dict[str, MetadataValue]:
 
 
 def replication_failure(
-    failures: Sequence[TableFailure], keys: Mapping[str, AssetKey], *, attempted: int
+    failures: Sequence[TableFailure],
+    keys: Mapping[str, AssetKey],
+    *,
+    attempted: int,
+    not_run: Sequence[tuple[str, AssetKey]] = (),
 ) -> Failure:
-    """A Dagster failure naming every failed table, its asset and its (redacted) cause."""
+    """A Dagster failure naming every failed table, its asset and its (redacted) cause.
+
+    ``not_run``: the tables (name, key) that depend on the failed ones and therefore do
+    not run (the graph form: Dagster does not start an op after its upstream op failed).
+    """
     count = len(failures)
     lines = [f"{count} of {attempted} table{'s' if attempted != 1 else ''} failed:"]
     details: list[dict[str, str]] = []
@@ -68,7 +76,15 @@ def replication_failure(
                 "error": failure.error,
             }
         )
-    return Failure(
-        description="\n".join(lines),
-        metadata={"typedrepl/failed_tables": MetadataValue.json(details)},
-    )
+    metadata = {"typedrepl/failed_tables": MetadataValue.json(details)}
+    if not_run:
+        lines.append(
+            f"not run in this run, as {'it depends' if len(not_run) == 1 else 'they depend'} "
+            f"on {'it' if count == 1 else 'them'} (Dagster does not start an op after an op "
+            "it waits for failed):"
+        )
+        lines.extend(f"  table {name!r} (asset {key.to_user_string()})" for name, key in not_run)
+        metadata["typedrepl/not_run_tables"] = MetadataValue.json(
+            [{"table": name, "asset_key": key.to_user_string()} for name, key in not_run]
+        )
+    return Failure(description="\n".join(lines), metadata=metadata)

@@ -33,7 +33,7 @@ __all__ = [
 
 Outcome = TableResult | TableFailure
 Replicate = Callable[[Connections, Sequence[str], int, logging.Logger | None], Iterator[Outcome]]
-"""Runs the named tables with the given connections, batch size and logger."""
+"""Runs the named tables, dependencies first, with the given connections, batch size and logger."""
 
 _STEM_LENGTH = 40
 
@@ -72,7 +72,8 @@ class ReplicationDeclaration:
     connections: Connections
     tables: tuple[DeclaredTable, ...]
     replicate: Replicate
-    """Runs tables of the replication this declaration was made from."""
+    """Runs tables of the replication this declaration was made from, in ``order``
+    (dependencies first, whatever order the names are given in)."""
     internal_deps: Mapping[AssetKey, frozenset[AssetKey]]
     """For each key, the keys of this replication it depends on."""
     order: tuple[AssetKey, ...]
@@ -203,13 +204,17 @@ def declare_replication(
             msg = f"table {entry.table.name!r} depends on its own asset {entry.key.to_user_string()!r}"
             raise AssetSpecError(msg, tables=[entry.table.name])
     order = _topological_order([d.key for d in declared], internal, by_key)
+    # iter_replicate runs the selected tables in the order of the replication's tables:
+    # given them dependencies first, it loads a table after the tables it depends on
+    rank = {by_key[key].table.name: i for i, key in enumerate(order)}
+    ordered = tuple(sorted(replication.tables, key=lambda t: rank[t.name]))
 
     def replicate(
         connections: Connections, names: Sequence[str], batch_size: int, log: logging.Logger | None
     ) -> Iterator[Outcome]:
         from typedrepl._run import iter_replicate
 
-        evolved = attrs.evolve(replication, connections=connections)
+        evolved = attrs.evolve(replication, connections=connections, tables=ordered)
         return iter_replicate(evolved, names, batch_size=batch_size, logger=log, keep_open=True)
 
     return ReplicationDeclaration(
