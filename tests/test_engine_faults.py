@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -178,6 +179,53 @@ def test_a_second_run_waits_for_the_table_lock_and_says_so(
     (result,) = outcomes
     assert isinstance(result, TableResult)
     assert result.rows_in_destination == 1
+
+
+CONCURRENT_TRIES = 8
+
+
+@pytest.mark.parametrize("new", ["schema", "state table"])
+def test_loads_of_other_tables_into_a_new_schema_at_once(
+    make_side: Callable[[str], Side], new: str
+) -> None:
+    """Two runs, each loading its own table into a schema that has no state table yet (or
+    no schema at all), at the same moment: both create the schema or the state table."""
+    source, destination = make_side("postgres"), make_side("postgres")
+    for name in ("a", "b"):
+        source.execute(
+            f"CREATE TABLE {name} AS SELECT i AS id, 'row ' || i AS label "  # noqa: S608
+            "FROM generate_series(1, 20000) i"
+        )
+    failures: list[str] = []
+    for attempt in range(CONCURRENT_TRIES):
+        schema = f"raw{attempt}"
+        if new == "state table":
+            destination.execute(f"CREATE SCHEMA {schema}")
+        tables = [
+            {"name": name, "destination_schema": schema, "mode": "incremental", "cursor": "id"}
+            for name in ("a", "b")
+        ]
+        barrier = threading.Barrier(2)
+
+        def load(
+            table: dict[str, str], barrier: threading.Barrier
+        ) -> list[TableResult | TableFailure]:
+            replication = replication_for(source, destination, [table])
+            barrier.wait(TIMEOUT_S)  # both runs start at once
+            return list(iter_replicate(replication))
+
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(load, table, barrier) for table in tables]
+            outcomes = [outcome for run in runs for outcome in run.result(TIMEOUT_S)]
+        failures += [f"try {attempt}: {o.error}" for o in outcomes if isinstance(o, TableFailure)]
+        if not any(isinstance(o, TableFailure) for o in outcomes):
+            assert destination.execute(
+                f"SELECT table_name, cursor_value FROM {schema}._typedrepl_state ORDER BY 1"  # noqa: S608
+            ) == [("a", "20000"), ("b", "20000")]
+            for name in ("a", "b"):
+                count = destination.execute(f"SELECT count(*) FROM {schema}.{name}")  # noqa: S608
+                assert count == [(20000,)]
+    assert failures == []
 
 
 def _hold_duckdb_file(path: str, seconds: float) -> subprocess.Popen[str]:

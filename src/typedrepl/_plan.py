@@ -17,7 +17,14 @@ Rules the plan encodes:
   increasing cursor). Rows whose cursor is NULL are never loaded (not even on the
   first run); the run logs how many there are.
 * The stored cursor is ignored when the destination table does not exist (it is
-  then loaded in full).
+  then loaded in full). A ``full_refresh`` deletes the table's stored cursor in its
+  transaction: the cursor described the rows it replaces.
+* ``incremental`` without a key and without a stored cursor into a destination table
+  that has rows is an error: it would append every row again. (Starting past the
+  destination's own greatest value is not exact: text is ordered by each database's
+  own collation, and an enum by its declaration.)
+* An enum cannot be a cursor: it is ordered by the declaration of its values, but
+  copied, stored and compared as its text.
 * A column in ``column_types`` is read as text or JSON whatever its source type
   (also one without a mapping); the plan keeps its source type for display.
 """
@@ -102,6 +109,8 @@ class TablePlan:
     cursor_from: str | None = None
     """For ``incremental``: the stored cursor value; ``None`` loads every row."""
     cursor_op: str = ">"
+    forget_cursor: bool = False
+    """For ``full_refresh``: delete the table's stored cursor (it described the old rows)."""
     ddl: tuple[str, ...] = ()
     error: str | None = None
     error_column: str | None = None
@@ -120,6 +129,8 @@ class TablePlan:
             parts.append(f"create {self.destination}")
         if self.action is Action.REPLACE:
             parts.append(f"replace {self.destination}" if not self.create else "load")
+            if self.forget_cursor:
+                parts.append("forget the stored cursor")
         elif self.action is Action.APPEND:
             parts.append("append")
         elif self.action is Action.MERGE:
@@ -239,6 +250,14 @@ def decide(
     base = attrs.evolve(base, columns=tuple(columns))
     if table.cursor is not None:
         cursor_col = next(c for c in columns if c.name == table.cursor)
+        if next(c for c in selected if c.name == table.cursor).enum:
+            return attrs.evolve(
+                base,
+                error=f"cursor {table.cursor!r} has the enum type {cursor_col.source_type}, "
+                "which cannot be a cursor: an enum is ordered by the declaration of its values, "
+                "not by their text (use a number, text, date, time, timestamp or uuid column)",
+                error_column=table.cursor,
+            )
         if cursor_col.logical.kind not in CURSOR_KINDS:
             return attrs.evolve(
                 base,
@@ -248,6 +267,8 @@ def decide(
             )
     upsert = bool(table.primary_key) and mode in (LoadMode.MERGE, LoadMode.INCREMENTAL)
     base = attrs.evolve(base, upsert=upsert, cursor_op=">=" if upsert else ">")
+    if mode is LoadMode.FULL_REFRESH:
+        base = attrs.evolve(base, forget_cursor=state is not None)
     if existing is None or mode is LoadMode.FULL_REFRESH:
         if existing is not None:
             before = {c.name for c in existing.columns}
@@ -310,7 +331,31 @@ def _against_existing(
                 f"delete the row {base.name!r} from {base.schema}.{STATE_TABLE} to start over",
             )
         base = attrs.evolve(base, cursor_from=state.value)
+    if (
+        table.mode is LoadMode.INCREMENTAL
+        and not base.upsert
+        and base.cursor_from is None
+        and existing.has_rows
+    ):
+        return attrs.evolve(base, error=_no_stored_cursor(base))
     return base
+
+
+def _no_stored_cursor(base: TablePlan) -> str:
+    """Why incremental without a key refuses a table that has rows but no stored cursor."""
+
+    def literal(text: str | None) -> str:
+        return "'" + str(text).replace("'", "''") + "'"
+
+    state = f"{base.schema}.{STATE_TABLE}"
+    return (  # a message showing a statement, not a query
+        f"{base.destination} has rows but no stored cursor: incremental without a primary key "  # noqa: S608
+        "would append them all again (a full_refresh forgets the cursor, other modes store "
+        "none); empty the table to load every row, set primary_key to upsert the rows instead, "
+        f"or store the last value loaded: INSERT INTO {state} (table_name, cursor_column, "
+        f"cursor_value, updated_at) VALUES ({literal(base.name)}, {literal(base.cursor)}, "
+        f"'<last {base.cursor}>', now())"
+    )
 
 
 def select_tables(

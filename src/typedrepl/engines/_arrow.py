@@ -5,9 +5,17 @@ Arrow type :func:`arrow_type` gives. Types Arrow cannot hold exactly travel as
 text (128-bit integers, numbers over 38 digits) or as raw bytes (UUID: 16 bytes).
 Temporal infinities travel as DuckDB stores them (the largest and smallest
 representable values, see ``*_INFINITY``).
+
+A JSON column travels as text. Where that text is the document as the source holds
+it (DuckDB ``JSON``, PostgreSQL ``json``, also inside a list, struct or map), an object
+may have a key twice: the source marks such a field (:func:`arrow_schema` with
+``raw_json``, :func:`is_raw_json`), and a destination that would keep only one of the
+values (PostgreSQL ``jsonb``) refuses the document instead.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import pyarrow as pa
 
@@ -20,6 +28,7 @@ __all__ = [
     "TIMESTAMP_NEG_INFINITY",
     "arrow_schema",
     "arrow_type",
+    "is_raw_json",
 ]
 
 TIMESTAMP_INFINITY = 2**63 - 1
@@ -70,6 +79,30 @@ def arrow_type(logical: LogicalType) -> pa.DataType:
     return _SIMPLE[logical.kind]
 
 
-def arrow_schema(columns: list[tuple[str, LogicalType]]) -> pa.Schema:
-    """The canonical schema of ``(name, type)`` columns."""
-    return pa.schema([pa.field(name, arrow_type(lt)) for name, lt in columns])
+_RAW_JSON_KEY, _RAW_JSON_VALUE = b"typedrepl.json", b"as the source holds it"
+_RAW_JSON = {_RAW_JSON_KEY: _RAW_JSON_VALUE}
+"""The field metadata of a JSON column whose text may have an object key twice."""
+
+
+def arrow_schema(
+    columns: list[tuple[str, LogicalType]], *, raw_json: Collection[str] = ()
+) -> pa.Schema:
+    """The canonical schema of ``(name, type)`` columns; the JSON columns named in
+    ``raw_json`` are marked as the source's own text (see :func:`is_raw_json`)."""
+    return pa.schema(
+        [
+            pa.field(
+                name,
+                arrow_type(lt),
+                metadata=_RAW_JSON if lt.kind is Kind.JSON and name in raw_json else None,
+            )
+            for name, lt in columns
+        ]
+    )
+
+
+def is_raw_json(field: pa.Field[pa.DataType]) -> bool:
+    """Whether ``field`` is JSON text as the source holds it: an object in it may have a
+    key twice, which a destination that normalizes JSON must not drop silently."""
+    metadata = field.metadata
+    return metadata is not None and metadata.get(_RAW_JSON_KEY) == _RAW_JSON_VALUE

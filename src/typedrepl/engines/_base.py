@@ -50,6 +50,9 @@ class SourceColumn:
     override: ColumnType | None = None
     """Read the column as text or JSON instead (the table's ``column_types``); ``logical``
     is then the override's type. Set by the run in a :class:`ReadSpec`, never by a source."""
+    enum: bool = False
+    """An enum (DuckDB ``ENUM``, a PostgreSQL enum type): read as text, but ordered by the
+    declaration of its values, not by their text, so it cannot be a cursor."""
 
 
 @attrs.frozen
@@ -90,6 +93,8 @@ class ExistingTable:
     columns: tuple[ExistingColumn, ...]
     primary_key: tuple[str, ...]
     """The primary key (or a unique index) columns; ``()`` when there is none."""
+    has_rows: bool
+    """Whether the table holds at least one row."""
 
     def column(self, name: str) -> ExistingColumn | None:
         """The column called ``name``, if any."""

@@ -4,8 +4,10 @@ Each batch is registered with DuckDB and inserted with ``INSERT ... SELECT``.
 ``full_refresh`` fills a uniquely named stage and swaps it in (drop + rename) in the
 same transaction, then gives the new table the old one's indexes and comments back;
 ``merge`` (and ``incremental`` with a key) upsert with ``MERGE INTO ... WHEN MATCHED
-AND ... IS DISTINCT FROM ... THEN UPDATE ... WHEN NOT MATCHED THEN INSERT``. DuckDB's
-own file lock keeps other processes out while the file is open for writing.
+AND ... IS DISTINCT FROM ... THEN UPDATE ... WHEN NOT MATCHED THEN INSERT``.
+``incremental`` stores its cursor in ``<schema>._typedrepl_state`` in the same
+transaction as the rows; ``full_refresh`` deletes the table's row there. DuckDB's own
+file lock keeps other processes out while the file is open for writing.
 """
 
 from __future__ import annotations
@@ -173,11 +175,15 @@ class DuckDBDestination:
             names = key_rows[0][0]
             assert isinstance(names, list)
             key = tuple(str(n) for n in names)
+        has_rows = self._fetch(
+            compose("SELECT EXISTS (SELECT 1 FROM {t})", t=qualified(self._catalog, schema, table))
+        )[0][0]
         return ExistingTable(
             columns=tuple(
                 ExistingColumn(str(n), str(t), str(null) == "YES") for n, t, null in rows
             ),
             primary_key=key,
+            has_rows=bool(has_rows),
         )
 
     def cursor_state(self, schema: str, table: str) -> CursorState | None:
@@ -307,6 +313,16 @@ class DuckDBDestination:
             )
             if not plan.create:
                 out += self._kept(plan, target)
+            if plan.forget_cursor:
+                out.append(
+                    _Statement(
+                        compose(
+                            "DELETE FROM {state} WHERE table_name = ?",
+                            state=qualified(self._catalog, plan.schema, STATE_TABLE),
+                        ),
+                        (plan.name,),
+                    )
+                )
         else:
             if plan.create:
                 out.append(_Statement(compose("CREATE TABLE {t} ({body})", t=target, body=body)))

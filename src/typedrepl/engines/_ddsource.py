@@ -25,6 +25,7 @@ from typedrepl.engines._ddconn import (
     STREAM_MEMORY_LIMIT,
     catalog_of,
     compose,
+    exists,
     open_duckdb,
     qualified,
     quote_duckdb,
@@ -38,6 +39,33 @@ __all__ = ["DuckDBSource"]
 _INTERVAL_MAX_MICROS = (2**63 - 1) // 1000
 _INTERVAL_MARK = "typedrepl: interval too long in column["
 _INTERVAL_REFUSED = re.compile(re.escape(_INTERVAL_MARK) + r"(\d+)\]")
+_JSON_TYPE = re.compile(r"\bJSON\b", re.IGNORECASE)
+"""A DuckDB type with JSON in it (``JSON``, ``JSON[]``, ``STRUCT(j JSON)``, ``MAP(VARCHAR,
+JSON)``): its JSON values are text as written (a struct field named json matches too,
+which only costs the destination a check)."""
+_STREAM_LIMIT: str = STREAM_MEMORY_LIMIT
+_LIMIT_GROWTH = 4
+_OUT_OF_MEMORY = "Out of Memory Error"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?i?B|bytes)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {"pb": 10**15, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50}
+
+
+class _OutOfMemoryError(Exception):
+    """DuckDB could not read the rows within its memory limit (the first line of its error)."""
+
+
+def _bytes(size: str) -> int | None:
+    """The bytes of a DuckDB memory size (``64MB``, ``61.0 MiB``, ``268435456B``)."""
+    match = _SIZE.match(size)
+    if match is None:
+        return None
+    return int(float(match[1]) * _UNITS[(match[2] or "").lower()])
+
+
+def _shown(limit: str) -> str:
+    size = _bytes(limit)
+    return limit if size is None else f"{size / 2**20:.0f} MiB"
 
 
 def _read_error(exc: Exception, read: ReadSpec, secrets: tuple[str, ...]) -> EngineError:
@@ -64,6 +92,8 @@ class DuckDBSource:
         self._log = log
         self._con, self._own_instance = open_duckdb(connection, read_only=True, log=log)
         self._catalog = catalog_of(connection, self._con)
+        self._local = exists(connection)
+        """A local file: no other process can change it while this source has it open."""
         self._in_transaction = False
 
     def begin(self) -> None:
@@ -89,7 +119,8 @@ class DuckDBSource:
                 problem = None
             except UnsupportedTypeError as exc:
                 logical, problem = None, str(exc)
-            out.append(SourceColumn(str(name), str(native), logical, problem))
+            enum = str(native).upper().startswith("ENUM(")  # also a named ENUM type
+            out.append(SourceColumn(str(name), str(native), logical, problem, enum=enum))
         return tuple(out)
 
     def key_problem(self, read: ReadSpec, key: tuple[str, ...]) -> str | None:
@@ -165,12 +196,30 @@ class DuckDBSource:
         return value
 
     def batches(self, read: ReadSpec, batch_size: int) -> Generator[pa.RecordBatch]:
-        """Canonical batches of the rows, streamed (memory bounded by ``batch_size``)."""
+        """Canonical batches of the rows, streamed (memory bounded by ``batch_size``).
+
+        In a file it opened itself, the source caps DuckDB's memory while it streams
+        (:data:`STREAM_MEMORY_LIMIT`), so that DuckDB evicts the blocks it has read instead
+        of keeping them all. Rows that need more (values of megabytes, long strings
+        compressed together) make DuckDB fail with "Out of Memory": the read then starts
+        again with a limit four times larger, up to DuckDB's default (80% of RAM), and
+        goes on from the first row not handed out yet; a view is read again only if no
+        row was handed out, a database that is not a local file never (:meth:`_more_memory`).
+        """
         logical: list[tuple[str, LogicalType]] = []
         for col in read.columns:
             assert col.logical is not None
             logical.append((col.name, col.logical))
-        schema = arrow_schema(logical)
+        # A DuckDB JSON value, also inside a list, struct or map, is the text as written,
+        # which may have an object key twice: the destination checks such columns.
+        raw_json = {
+            c.name
+            for c in read.columns
+            if c.logical is not None
+            and c.logical.kind is Kind.JSON
+            and _JSON_TYPE.search(c.native_type)
+        }
+        schema = arrow_schema(logical, raw_json=raw_json)
         where, params = self._where(read)
         query = compose(
             "SELECT {exprs} FROM {table} WHERE {where}",
@@ -181,29 +230,143 @@ class DuckDBSource:
             table=self._table(read),
             where=where,
         )
-        limited = self._own_instance  # never cap a database this process also writes
-        try:
-            if limited:
-                self._con.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT}'")
-            reader = self._con.sql(query, params=params).to_arrow_reader(batch_size)
-        except duckdb.Error as exc:
-            raise _read_error(exc, read, self._secrets) from None
+        # Never cap a database this process also writes (``None``: DuckDB's own limit).
+        limit = _STREAM_LIMIT if self._own_instance else None
+        handed = 0
         try:
             while True:
+                reader = None
                 try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except (duckdb.Error, pa.ArrowException) as exc:
-                    raise _read_error(exc, read, self._secrets) from None
-                if batch.schema != schema:
-                    batch = batch.cast(schema)
-                yield batch
+                    reader = self._stream(query, params, read, limit, handed, batch_size)
+                    while (batch := self._next_batch(reader, read)) is not None:
+                        if batch.schema != schema or (
+                            raw_json and not batch.schema.equals(schema, check_metadata=True)
+                        ):
+                            batch = batch.cast(schema)  # also marks the raw JSON columns
+                        handed += batch.num_rows
+                        yield batch
+                    return
+                except _OutOfMemoryError as exc:
+                    error = exc
+                finally:
+                    if reader is not None:
+                        reader.close()
+                limit = self._more_memory(error, read, limit, handed)
         finally:
-            reader.close()
-            if limited:
-                with contextlib.suppress(duckdb.Error):
-                    self._con.execute("RESET memory_limit")
+            if self._own_instance:
+                self._reset_memory_limit()
+
+    def _reset_memory_limit(self) -> None:
+        """DuckDB's own memory limit again, for the queries after the read (a read that
+        failed ended its transaction, in which nothing runs: a new one is started)."""
+        try:
+            self._con.execute("RESET memory_limit")
+        except duckdb.Error:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("ROLLBACK")
+                self._con.execute("BEGIN TRANSACTION")
+                self._con.execute("RESET memory_limit")
+
+    def _stream(
+        self,
+        query: str,
+        params: list[object],
+        read: ReadSpec,
+        limit: str | None,
+        skip: int,
+        batch_size: int,
+    ) -> pa.RecordBatchReader:
+        """Start reading the rows after the first ``skip``, DuckDB's memory capped at
+        ``limit`` (``None``: DuckDB's own limit) in a file this source opened itself."""
+        try:
+            if self._own_instance:
+                self._con.execute(
+                    "RESET memory_limit" if limit is None else f"SET memory_limit = '{limit}'"
+                )
+            if skip:
+                query = f"{query} OFFSET {skip:d}"
+            reader: pa.RecordBatchReader = self._con.sql(query, params=params).to_arrow_reader(
+                batch_size
+            )
+        except duckdb.Error as exc:
+            raise self._stream_error(exc, read) from None
+        return reader
+
+    def _next_batch(self, reader: pa.RecordBatchReader, read: ReadSpec) -> pa.RecordBatch | None:
+        try:
+            return reader.read_next_batch()
+        except StopIteration:
+            return None
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # OSError: DuckDB's, mid-stream
+            raise self._stream_error(exc, read) from None
+
+    def _stream_error(self, exc: Exception, read: ReadSpec) -> Exception:
+        if _OUT_OF_MEMORY in str(exc):
+            return _OutOfMemoryError(str(exc).strip().splitlines()[0])
+        return _read_error(exc, read, self._secrets)
+
+    def _more_memory(
+        self, error: _OutOfMemoryError, read: ReadSpec, limit: str | None, handed: int
+    ) -> str | None:
+        """The larger memory limit to read ``read`` again with, after ``error``, in a new
+        transaction (DuckDB ends the one that failed).
+
+        The new transaction sees the same rows: no other process can write a local file
+        this source has open for reading, and this process never caps a file it also
+        writes (a database elsewhere, which may have changed, is not read again).
+        The rows of a base table come in the same order again (insertion order), so the
+        read goes on after the ``handed`` rows the destination has; a view's rows may
+        come in another order, so a view is read again only if no row was handed out.
+        """
+        base = (
+            f"DuckDB ran out of memory reading the rows of {read.schema}.{read.table}"
+            f"{f' after row {handed}' if handed else ''} ({error})"
+        )
+        doing = "cannot read the source table"
+        if limit is None:
+            problem = f"{base}, with DuckDB's own memory limit (by default 80% of RAM)"
+            raise driver_error(Exception(problem), self._secrets, doing=doing)
+        if not self._local:
+            problem = (
+                f"{base}, with a memory limit of {_shown(limit)}; a database that is not a "
+                "local file is not read again (it may have changed meanwhile)"
+            )
+            raise driver_error(Exception(problem), self._secrets, doing=doing)
+        try:
+            self._con.execute("ROLLBACK")
+            self._con.execute("BEGIN TRANSACTION")
+            resumable = not handed or self._is_base_table(read)
+            self._con.execute("RESET memory_limit")
+            row = self._con.execute("SELECT current_setting('memory_limit')").fetchone()
+        except duckdb.Error as exc:
+            raise driver_error(exc, self._secrets, doing=doing) from None
+        if not resumable:
+            problem = (
+                f"{base}, with a memory limit of {_shown(limit)}; a view cannot be read again "
+                "from the middle (its rows may come in another order): copy its rows into a "
+                "table and read that table instead"
+            )
+            raise driver_error(Exception(problem), self._secrets, doing=doing)
+        default = None if row is None else _bytes(str(row[0]))
+        current = _bytes(limit)
+        larger = None if current is None else current * _LIMIT_GROWTH
+        bigger = None if larger is None or default is None or larger >= default else f"{larger}B"
+        self._log.info(
+            "%s with a memory limit of %s: reading it again%s with %s",
+            base,
+            _shown(limit),
+            f" from row {handed + 1}" if handed else "",
+            "DuckDB's default memory limit" if bigger is None else f"a limit of {_shown(bigger)}",
+        )
+        return bigger
+
+    def _is_base_table(self, read: ReadSpec) -> bool:
+        rows = self._con.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
+            [self._catalog, read.schema, read.table],
+        ).fetchall()
+        return bool(rows) and rows[0][0] == "BASE TABLE"
 
     def find_nul(self, read: ReadSpec, column: str, key: tuple[str, ...]) -> str | None:
         """The key of a row whose ``column`` holds a NUL character, as text."""

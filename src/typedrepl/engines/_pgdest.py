@@ -10,10 +10,13 @@
   ``INSERT ... SELECT ... ORDER BY key ON CONFLICT (key) DO UPDATE ... WHERE target IS
   DISTINCT FROM excluded`` (rows that did not change are not rewritten).
 * ``incremental`` stores its cursor in ``<schema>._typedrepl_state`` in the same
-  transaction as the rows.
+  transaction as the rows; ``full_refresh`` deletes the table's row there.
 
 Each load first takes ``pg_advisory_xact_lock`` on a key derived from the schema and
-table (see :func:`lock_key`), so two runs on one table take turns.
+table (see :func:`lock_key`), so two runs on one table take turns. A load that creates
+the schema or its state table first takes the schema's lock (:func:`schema_lock_key`)
+and creates them ``IF NOT EXISTS``: two loads of other tables into a new schema would
+otherwise both create it, and the second fail on the first's.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from typedrepl.errors import EngineError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["PostgresDestination", "lock_key"]
+__all__ = ["PostgresDestination", "lock_key", "schema_lock_key"]
 
 _MAX_IDENTIFIER_BYTES = 63
 _CONTEXT_LINE = re.compile(r"^COPY [^\n]*?, line (\d+), column (.*)$", re.MULTILINE)
@@ -56,6 +59,16 @@ _CONTEXT_LINE = re.compile(r"^COPY [^\n]*?, line (\d+), column (.*)$", re.MULTIL
 def lock_key(schema: str, table: str) -> int:
     """The advisory lock key of a destination table: 64 bits of BLAKE2b of its name."""
     digest = hashlib.blake2b(f"typedrepl\x00{schema}\x00{table}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def schema_lock_key(schema: str) -> int:
+    """The advisory lock key of creating a destination schema or its state table.
+
+    Taken after the table's own lock (:func:`lock_key`), and no table lock after it, so
+    the two cannot deadlock.
+    """
+    digest = hashlib.blake2b(f"typedrepl schema\x00{schema}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
@@ -176,7 +189,15 @@ class PostgresDestination:
         columns = tuple(
             ExistingColumn(str(name), str(type_), bool(nullable)) for name, type_, nullable in rows
         )
-        return ExistingTable(columns=columns, primary_key=tuple(str(r[0]) for r in key))
+        try:
+            has_rows = self._one(
+                sql.SQL("SELECT EXISTS (SELECT FROM {})").format(sql.Identifier(schema, table))
+            )
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot inspect the destination table") from None
+        return ExistingTable(
+            columns=columns, primary_key=tuple(str(r[0]) for r in key), has_rows=bool(has_rows)
+        )
 
     def cursor_state(self, schema: str, table: str) -> CursorState | None:
         """The stored cursor of ``table``, if any."""
@@ -197,7 +218,10 @@ class PostgresDestination:
     def ddl(self, plan: TablePlan) -> tuple[str, ...]:
         """The statements :meth:`load` runs for ``plan``, as text."""
         statements = self._statements(plan, cursor_value=None)
-        return tuple(_sql(s).as_string(self._conn) for s in statements if s is not self._COPY_MARK)
+        shown = (s for s in statements if s is not self._COPY_MARK)
+        return tuple(
+            _sql(s).as_string(self._conn) for s in shown if s is not self._SCHEMA_LOCK_MARK
+        )
 
     def load(
         self,
@@ -220,11 +244,16 @@ class PostgresDestination:
         log_kept(self._log, plan.schema, plan.name, kept)
         try:
             for statement in before:
-                self._conn.execute(_sql(statement))
+                if statement is self._SCHEMA_LOCK_MARK:
+                    self._lock_schema(plan.schema)
+                else:
+                    self._conn.execute(_sql(statement))
             written = self._copy(_sql(copy_statement), plan, batches, on_rows)
             for statement in after:
                 if isinstance(statement, KeptStatement):
                     self._keep(statement)
+                elif statement is self._SCHEMA_LOCK_MARK:
+                    self._lock_schema(plan.schema)
                 else:
                     self._conn.execute(statement)
             if plan.mode is LoadMode.FULL_REFRESH:
@@ -263,13 +292,18 @@ class PostgresDestination:
     # ------------------------------------------------------------------ statements
 
     _COPY_MARK = sql.SQL("-- COPY")
+    _SCHEMA_LOCK_MARK = sql.SQL("-- lock the schema")
 
     def _statements(self, plan: TablePlan, *, cursor_value: str | None) -> list[_Statement]:
-        """Every statement of the load in order; ``_COPY_MARK`` stands where the COPY runs."""
+        """Every statement of the load in order; ``_COPY_MARK`` stands where the COPY runs,
+        ``_SCHEMA_LOCK_MARK`` where the schema's lock is taken (neither is shown)."""
         out: list[_Statement] = []
         target = sql.Identifier(plan.schema, plan.name)
         if not self._schema_exists:
-            out.append(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(plan.schema)))
+            out.append(self._SCHEMA_LOCK_MARK)
+            out.append(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(plan.schema))
+            )
         columns = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c.name), _type_sql(c.destination_type))
             for c in plan.columns
@@ -309,6 +343,12 @@ class PostgresDestination:
                     )
                 )
             out += kept.after
+            if plan.forget_cursor:
+                out.append(
+                    sql.SQL("DELETE FROM {} WHERE table_name = {}").format(
+                        sql.Identifier(plan.schema, STATE_TABLE), sql.Literal(plan.name)
+                    )
+                )
         else:
             if plan.create:
                 body = columns
@@ -378,9 +418,12 @@ class PostgresDestination:
         state = sql.Identifier(plan.schema, STATE_TABLE)
         out: list[_Statement] = []
         if not self._state_exists:
+            if self._schema_exists:  # else the lock is held since the schema was created
+                out.append(self._SCHEMA_LOCK_MARK)
             out.append(
                 sql.SQL(
-                    "CREATE TABLE {} (table_name text PRIMARY KEY, cursor_column text NOT NULL, "
+                    "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, "
+                    "cursor_column text NOT NULL, "
                     "cursor_value text, updated_at timestamp with time zone NOT NULL)"
                 ).format(state)
             )
@@ -460,6 +503,18 @@ class PostgresDestination:
             raise kept_error(kept.what, message, self._secrets) from None
 
     # ------------------------------------------------------------------ helpers
+
+    def _lock_schema(self, schema: str) -> None:
+        """Wait for the schema's lock (held to the end of the transaction)."""
+        key = schema_lock_key(schema)
+        if not self._one("SELECT pg_try_advisory_xact_lock(%s)", (key,)):
+            self._log.info(
+                "waiting for the lock on schema %s: another run is creating it or its %s table",
+                schema,
+                STATE_TABLE,
+            )
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            self._log.info("got the lock on schema %s", schema)
 
     def _one(self, query: LiteralString | sql.Composed, params: tuple[object, ...] = ()) -> object:
         # Without parameters psycopg reads no placeholders: a '%' in a quoted name is safe.

@@ -10,7 +10,7 @@ into their 16 bytes. Array loaders use them for the elements too.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from typedrepl.engines._arrow import (
     DATE_NEG_INFINITY,
     TIMESTAMP_INFINITY,
     TIMESTAMP_NEG_INFINITY,
+    arrow_schema,
     arrow_type,
 )
 from typedrepl.engines._errors import RejectedValueError, way_out
@@ -185,11 +186,19 @@ def _find_beyond(value: object) -> BeyondDuckDB | None:
 
 
 def rows_to_batch(
-    rows: Sequence[tuple[object, ...]], columns: Sequence[tuple[str, LogicalType]]
+    rows: Sequence[tuple[object, ...]],
+    columns: Sequence[tuple[str, LogicalType]],
+    *,
+    raw_json: Collection[str] = (),
 ) -> pa.RecordBatch:
-    """A canonical record batch of ``rows`` (one tuple per row, columns in order)."""
+    """A canonical record batch of ``rows`` (one tuple per row, columns in order); the JSON
+    columns named in ``raw_json`` are marked as the source's own text (``is_raw_json``)."""
     arrays = [
         _column([row[i] for row in rows], name, logical)
         for i, (name, logical) in enumerate(columns)
     ]
+    if raw_json:
+        return pa.RecordBatch.from_arrays(
+            arrays, schema=arrow_schema(list(columns), raw_json=raw_json)
+        )
     return pa.RecordBatch.from_arrays(arrays, names=[name for name, _ in columns])

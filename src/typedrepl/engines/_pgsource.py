@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -30,6 +30,29 @@ __all__ = ["PostgresSource"]
 
 _TYPE_NAME = re.compile(r'^[a-z0-9 _(),"\[\].]+$')
 _AS_TEXT = frozenset({Kind.INT16, Kind.NUMERIC, Kind.JSON, Kind.JSON_TEXT})
+_HOLDS_JSON: LiteralString = """
+WITH RECURSIVE inside(name, type) AS (
+    SELECT a.attname, a.atttypid
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %s AND c.relname = %s AND a.attname = ANY(%s)
+      AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+    SELECT i.name, inner_type.oid
+    FROM inside i
+    JOIN pg_type t ON t.oid = i.type
+    CROSS JOIN LATERAL (
+        SELECT t.typelem WHERE t.typelem <> 0
+        UNION ALL SELECT t.typbasetype WHERE t.typbasetype <> 0
+        UNION ALL SELECT f.atttypid FROM pg_attribute f
+        WHERE f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped
+    ) AS inner_type(oid)
+)
+SELECT DISTINCT name FROM inside WHERE type = 'json'::regtype
+"""
+"""The named columns whose type holds ``json``: itself, as an array element, a domain's
+base type or a composite type's field, at any depth."""
 
 
 def _type_sql(name: str) -> sql.SQL:
@@ -108,7 +131,7 @@ class PostgresSource:
                 logical, problem = None, str(exc)
             if is_enum:
                 self._enums.add(str(name))
-            out.append(SourceColumn(str(name), native, logical, problem))
+            out.append(SourceColumn(str(name), native, logical, problem, enum=bool(is_enum)))
         return tuple(out)
 
     def key_problem(self, read: ReadSpec, key: tuple[str, ...]) -> str | None:
@@ -143,11 +166,23 @@ class PostgresSource:
         return f"duplicate primary key: ({shown}) appears {row[-1]} times"
 
     def max_cursor(self, read: ReadSpec) -> str | None:
-        """The greatest cursor value to read, as text."""
+        """The greatest cursor value to read, as text.
+
+        A ``uuid`` has no ``max`` (PostgreSQL 15): its order is the order of its bytes,
+        which is the order of its canonical lowercase text in the byte collation.
+        """
         assert read.cursor is not None
+        column = next(c for c in read.columns if c.name == read.cursor.column)
+        greatest = (
+            sql.SQL('max({}::text COLLATE "C")')
+            if column.logical is not None and column.logical.kind is Kind.UUID
+            else sql.SQL("max({})::text")
+        )
         value = self._scalar(
-            sql.SQL("SELECT max({})::text FROM {} WHERE {}").format(
-                sql.Identifier(read.cursor.column), self._table(read), self._where(read)
+            sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                greatest.format(sql.Identifier(read.cursor.column)),
+                self._table(read),
+                self._where(read),
             ),
         )
         return None if value is None else str(value)
@@ -190,7 +225,8 @@ class PostgresSource:
             )
             for name in lists
         ]
-        exprs = sql.SQL(", ").join([*(self._expression(c) for c in read.columns), *flags])
+        raw_json = self._raw_json(read)
+        exprs = sql.SQL(", ").join([*(self._expression(c, raw_json) for c in read.columns), *flags])
         query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
             exprs, self._table(read), self._where(read)
         )
@@ -214,7 +250,7 @@ class PostgresSource:
                                 column=name,
                             )
                     seen += len(rows)
-                    yield rows_to_batch(rows, columns)
+                    yield rows_to_batch(rows, columns, raw_json=raw_json)
         except psycopg.Error as exc:
             raise self._error(exc, "cannot read the source table") from None
 
@@ -232,16 +268,37 @@ class PostgresSource:
 
     # ------------------------------------------------------------------ helpers
 
-    def _expression(self, col: SourceColumn) -> sql.Composable:
+    def _raw_json(self, read: ReadSpec) -> frozenset[str]:
+        """The columns read as JSON documents whose type holds ``json`` (``json[]``, a domain
+        or a composite type with a ``json`` in it): read with ``to_json``, which keeps each
+        ``json`` as written (``to_jsonb`` would keep only the last value of a key given
+        twice, silently), and marked so: a ``jsonb`` destination refuses such a key."""
+        candidates = [
+            c.name
+            for c in read.columns
+            if c.logical is not None
+            and c.logical.kind is Kind.JSON
+            and (c.override == ColumnType.JSON or c.native_type.endswith("[]"))
+        ]
+        if not candidates:
+            return frozenset()
+        try:
+            rows = self._conn.execute(_HOLDS_JSON, (read.schema, read.table, candidates))
+            return frozenset(str(name) for (name,) in rows.fetchall())
+        except psycopg.Error as exc:
+            raise self._error(exc, "cannot inspect the source table") from None
+
+    def _expression(self, col: SourceColumn, raw_json: frozenset[str]) -> sql.Composable:
         assert col.logical is not None
         ref = sql.Identifier(col.name)
         if col.override == ColumnType.TEXT:
             return sql.SQL("{}::text").format(ref)
+        to_json = sql.SQL("to_json({})::text" if col.name in raw_json else "to_jsonb({})::text")
         if col.override == ColumnType.JSON:
-            return sql.SQL("to_jsonb({})::text").format(ref)
+            return to_json.format(ref)
         kind = col.logical.kind
         if kind is Kind.JSON and col.native_type.endswith("[]"):
-            return sql.SQL("to_jsonb({})::text").format(ref)
+            return to_json.format(ref)
         if kind in _AS_TEXT or (kind is Kind.DECIMAL and (col.logical.precision or 0) > 38):
             return sql.SQL("{}::text").format(ref)
         if col.name in self._enums:

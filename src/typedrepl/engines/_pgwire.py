@@ -14,7 +14,7 @@ import json
 import re
 import struct
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pgpq
 import pyarrow as pa
@@ -31,6 +31,7 @@ from typedrepl.engines._arrow import (
     DATE_NEG_INFINITY,
     TIMESTAMP_INFINITY,
     TIMESTAMP_NEG_INFINITY,
+    is_raw_json,
 )
 from typedrepl.engines._errors import way_out
 
@@ -241,13 +242,28 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> None:
         seen.add(key)
 
 
+_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
+"""Parses a document only to raise :class:`_DuplicateKeyError` at a key seen twice in an
+object (one decoder for all: ``json.loads`` with a hook builds a new one per call)."""
+
+
 def _check_json_keys(array: pa.Array[Any], name: str) -> None:
-    """Refuse a JSON document with a duplicate object key: ``jsonb`` keeps only the last."""
-    for index, doc in enumerate(array.to_pylist()):
-        if not isinstance(doc, str) or doc.count(":") < 2:  # fewer than two keys: no duplicate
-            continue
+    """Refuse a JSON document with a duplicate object key: ``jsonb`` keeps only the last.
+
+    Only documents with two ``:`` or more can have two keys: the others (numbers, strings,
+    lists of scalars, objects of one key) are skipped without going through Python.
+    """
+    text = cast("pa.StringArray", array)
+    two = pa.scalar(2, pa.int32())
+    maybe = pc.indices_nonzero(pc.greater_equal(pc.count_substring(text, ":"), two))
+    if not len(maybe):
+        return
+    decode = _UNIQUE_KEYS.decode
+    for index, doc in zip(maybe.to_pylist(), text.take(maybe).to_pylist(), strict=True):
+        assert index is not None
+        assert doc is not None  # a null has no ':'
         try:
-            json.loads(doc, object_pairs_hook=_refuse_duplicates)
+            decode(doc)
         except _DuplicateKeyError as exc:
             raise _RowValueError(
                 f"a JSON document has the key {exc.args[0]!r} twice; PostgreSQL jsonb would keep "
@@ -273,7 +289,8 @@ class CopyEncoder:
     ) -> None:
         self._columns = tuple(columns)
         self._json_unique_keys = json_unique_keys
-        """Columns of JSON text bound for ``jsonb`` whose object keys must be unique."""
+        """Columns of JSON text bound for ``jsonb`` whose object keys must be unique; so are
+        those a batch marks as the source's own JSON text (:func:`is_raw_json`)."""
         self._rows = 0
         self._builders: dict[tuple[tuple[bool, ...], pa.Schema], dict[str, EncoderBuilder]] = {}
 
@@ -297,7 +314,7 @@ class CopyEncoder:
         raw: list[bool] = []
         for index, (name, logical) in enumerate(self._columns):
             array = batch.column(index)
-            wire = self._wire(name, logical, array)
+            wire = self._wire(name, logical, array, batch.schema.field(index))
             raw.append(wire is not None)
             arrays.append(array if wire is None else wire)
         key = tuple(raw)
@@ -315,7 +332,9 @@ class CopyEncoder:
         self._rows += batch.num_rows
         return [body, memoryview(tail)[: -len(_TRAILER)]]
 
-    def _wire(self, name: str, logical: LogicalType, array: pa.Array[Any]) -> pa.Array[Any] | None:
+    def _wire(
+        self, name: str, logical: LogicalType, array: pa.Array[Any], field: pa.Field[Any]
+    ) -> pa.Array[Any] | None:
         kind = logical.kind
         try:
             if kind in _AS_TEXT_NUMBERS or (
@@ -330,7 +349,7 @@ class CopyEncoder:
                 assert logical.element is not None
                 if logical.element.kind in (Kind.DATE, Kind.TIMESTAMP):
                     return _temporal_list_column(array, logical.element.kind)
-            if kind is Kind.JSON and name in self._json_unique_keys:
+            if kind is Kind.JSON and (name in self._json_unique_keys or is_raw_json(field)):
                 _check_json_keys(array, name)
         except _RowValueError as exc:
             row = self._rows + exc.index + 1
