@@ -201,8 +201,9 @@ TYPES: tuple[TypeRow, ...] = (
         kind=Kind.JSON,
         duckdb="JSON",
         postgres="jsonb",
-        note="jsonb normalizes: key order, whitespace and duplicate keys are not kept; "
-        "DuckDB STRUCT, MAP, nested lists and lists of other kinds become JSON documents",
+        note="jsonb normalizes key order and whitespace; a document with a key given twice "
+        "(also inside a list, struct or map) is refused into jsonb, kept as written into "
+        "DuckDB; DuckDB STRUCT, MAP, nested lists and lists of other kinds become JSON documents",
         duckdb_also=("STRUCT", "MAP"),
     ),
     TypeRow(
