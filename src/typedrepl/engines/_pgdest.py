@@ -453,15 +453,9 @@ class PostgresDestination:
         batches: Iterable[pa.RecordBatch],
         on_rows: Callable[[int], None],
     ) -> int:
-        # A DuckDB JSON value is any text: jsonb would keep only the last of duplicate keys.
-        unique_keys = frozenset(
-            c.name
-            for c in plan.columns
-            if c.logical.kind is Kind.JSON and c.source_type.upper() == "JSON"
-        )
-        encoder = CopyEncoder(
-            [(c.name, c.logical) for c in plan.columns], json_unique_keys=unique_keys
-        )
+        # JSON text a source marks as its own (is_raw_json) is checked for duplicate keys,
+        # which jsonb would silently drop
+        encoder = CopyEncoder([(c.name, c.logical) for c in plan.columns])
         written = 0
         with self._conn.cursor() as cur, cur.copy(statement) as copy:
             copy.write(encoder.header())

@@ -281,16 +281,8 @@ _AS_TEXT_NUMBERS = frozenset({Kind.INT16, Kind.UINT16, Kind.NUMERIC})
 class CopyEncoder:
     """Encodes canonical batches of fixed columns as binary COPY data."""
 
-    def __init__(
-        self,
-        columns: Sequence[tuple[str, LogicalType]],
-        *,
-        json_unique_keys: frozenset[str] = frozenset(),
-    ) -> None:
+    def __init__(self, columns: Sequence[tuple[str, LogicalType]]) -> None:
         self._columns = tuple(columns)
-        self._json_unique_keys = json_unique_keys
-        """Columns of JSON text bound for ``jsonb`` whose object keys must be unique; so are
-        those a batch marks as the source's own JSON text (:func:`is_raw_json`)."""
         self._rows = 0
         self._builders: dict[tuple[tuple[bool, ...], pa.Schema], dict[str, EncoderBuilder]] = {}
 
@@ -349,7 +341,8 @@ class CopyEncoder:
                 assert logical.element is not None
                 if logical.element.kind in (Kind.DATE, Kind.TIMESTAMP):
                     return _temporal_list_column(array, logical.element.kind)
-            if kind is Kind.JSON and (name in self._json_unique_keys or is_raw_json(field)):
+            # the source's own JSON text, bound for jsonb: its object keys must be unique
+            if kind is Kind.JSON and is_raw_json(field):
                 _check_json_keys(array, name)
         except _RowValueError as exc:
             row = self._rows + exc.index + 1
