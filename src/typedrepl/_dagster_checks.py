@@ -71,26 +71,9 @@ def evaluate_checks(
     """The selected checks of ``table``, evaluated after its load (``result``)."""
     names = {check.name for check in selected if check.asset_key == key}
     if ROW_COUNT_CHECK in names:
-        yield AssetCheckResult(
-            asset_key=key,
-            check_name=ROW_COUNT_CHECK,
-            passed=result.rows_in_destination == result.rows_written,
-            metadata={
-                "source_rows": MetadataValue.int(result.rows_written),
-                "destination_rows": MetadataValue.int(result.rows_in_destination),
-            },
-        )
+        yield _row_count(key, result.rows_written, result.rows_in_destination, loaded=True)
     if PRIMARY_KEY_CHECK in names:
-        duplicates = duplicate_key_count(destination, table)
-        yield AssetCheckResult(
-            asset_key=key,
-            check_name=PRIMARY_KEY_CHECK,
-            passed=duplicates == 0,
-            metadata={
-                "duplicate_keys": MetadataValue.int(duplicates),
-                "primary_key": MetadataValue.json(list(table.primary_key)),
-            },
-        )
+        yield _unique_key(key, table, duplicate_key_count(destination, table), loaded=True)
 
 
 def evaluate_checks_without_load(
@@ -112,37 +95,53 @@ def evaluate_checks_without_load(
             yield _missing(key, ROW_COUNT_CHECK, exc)
         else:
             source_rows = source_row_count(connections.source, table, log)
-            yield AssetCheckResult(
-                asset_key=key,
-                check_name=ROW_COUNT_CHECK,
-                passed=destination_rows == source_rows,
-                metadata={
-                    "source_rows": MetadataValue.int(source_rows),
-                    "destination_rows": MetadataValue.int(destination_rows),
-                    "typedrepl/loaded": MetadataValue.bool(False),
-                },
-                description=f"Evaluated without a load (the asset was not selected): the "
-                f"source table has {source_rows} rows now, the destination table "
-                f"{destination_rows}.",
-            )
+            yield _row_count(key, source_rows, destination_rows, loaded=False)
     if PRIMARY_KEY_CHECK in names:
         try:
             duplicates = duplicate_key_count(connections.destination, table)
         except MissingTableError as exc:
             yield _missing(key, PRIMARY_KEY_CHECK, exc)
         else:
-            yield AssetCheckResult(
-                asset_key=key,
-                check_name=PRIMARY_KEY_CHECK,
-                passed=duplicates == 0,
-                metadata={
-                    "duplicate_keys": MetadataValue.int(duplicates),
-                    "primary_key": MetadataValue.json(list(table.primary_key)),
-                    "typedrepl/loaded": MetadataValue.bool(False),
-                },
-                description="Evaluated without a load (the asset was not selected), on the "
-                "destination table as it is.",
-            )
+            yield _unique_key(key, table, duplicates, loaded=False)
+
+
+_NOT_LOADED: dict[str, MetadataValue] = {"typedrepl/loaded": MetadataValue.bool(False)}
+
+
+def _row_count(
+    key: AssetKey, source_rows: int, destination_rows: int, *, loaded: bool
+) -> AssetCheckResult:
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=ROW_COUNT_CHECK,
+        passed=destination_rows == source_rows,
+        metadata={
+            "source_rows": MetadataValue.int(source_rows),
+            "destination_rows": MetadataValue.int(destination_rows),
+            **({} if loaded else _NOT_LOADED),
+        },
+        description=None
+        if loaded
+        else f"Evaluated without a load (the asset was not selected): the source table has "
+        f"{source_rows} rows now, the destination table {destination_rows}.",
+    )
+
+
+def _unique_key(key: AssetKey, table: Table, duplicates: int, *, loaded: bool) -> AssetCheckResult:
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=PRIMARY_KEY_CHECK,
+        passed=duplicates == 0,
+        metadata={
+            "duplicate_keys": MetadataValue.int(duplicates),
+            "primary_key": MetadataValue.json(list(table.primary_key)),
+            **({} if loaded else _NOT_LOADED),
+        },
+        description=None
+        if loaded
+        else "Evaluated without a load (the asset was not selected), on the destination "
+        "table as it is.",
+    )
 
 
 def _missing(key: AssetKey, check_name: str, exc: MissingTableError) -> AssetCheckResult:
