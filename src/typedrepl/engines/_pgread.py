@@ -122,12 +122,13 @@ def _from_pg_epoch(array: pa.Array[Any], logical: LogicalType) -> pa.Array[Any]:
     if kind is Kind.LIST:
         assert logical.element is not None
         lists = cast("pa.ListArray[Any]", array)
+        child = lists.values
         try:
-            values = _from_pg_epoch(lists.values, logical.element)
+            values = _from_pg_epoch(child, logical.element)
         except _BeyondDuckDB as beyond:
             row = pc.list_parent_indices(lists)[beyond.row].as_py()
             raise _BeyondDuckDB(row, beyond.micros) from None
-        if values is lists.values:
+        if values is child:  # no dates or timestamps in it
             return array
         return pa.ListArray.from_arrays(lists.offsets, values, mask=lists.is_null())
     if kind is Kind.DATE:
