@@ -121,8 +121,11 @@ def test_a_table_is_read_on_from_where_it_ran_out_of_memory(
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_a_view_out_of_memory_in_the_middle_is_an_error(make_side: Callable[[str], Side]) -> None:
-    source, destination = make_side("duckdb"), make_side("postgres")
+@pytest.mark.parametrize("destination_kind", ["postgres", "duckdb"])
+def test_a_view_out_of_memory_in_the_middle_is_an_error(
+    make_side: Callable[[str], Side], destination_kind: str
+) -> None:
+    source, destination = make_side("duckdb"), make_side(destination_kind)
     _narrow_then_wide(source, view=True)
     with pytest.raises(ReplicationError) as caught:
         replicate(replication_for(source, destination, [{"name": "t"}]), batch_size=10000)
@@ -136,13 +139,14 @@ def test_a_view_out_of_memory_in_the_middle_is_an_error(make_side: Callable[[str
         "with a memory limit of 61 MiB; a view cannot be read again from the middle (its rows "
         "may come in another order): copy its rows into a table and read that table instead"
     )
-    assert not destination.exists("public", "t")
+    assert not destination.exists(destination.default_schema, "t")
 
 
+@pytest.mark.parametrize("destination_kind", ["postgres", "duckdb"])
 def test_an_interval_refused_in_the_middle_of_the_stream_names_its_column(
-    make_side: Callable[[str], Side],
+    make_side: Callable[[str], Side], destination_kind: str
 ) -> None:
-    source, destination = make_side("duckdb"), make_side("postgres")
+    source, destination = make_side("duckdb"), make_side(destination_kind)
     source.execute("CREATE TABLE t AS SELECT i AS id, to_seconds(i) AS iv FROM range(300000) r(i)")
     source.execute("INSERT INTO t VALUES (300000, INTERVAL '3000000 hours')")
     with pytest.raises(ReplicationError) as caught:
@@ -155,4 +159,64 @@ def test_an_interval_refused_in_the_middle_of_the_stream_names_its_column(
         "{iv: text} for this table, move the excess into days in a source view, or leave it "
         "out with exclude_columns (the destination was not changed) [source type INTERVAL]"
     )
-    assert not destination.exists("public", "t")
+    assert not destination.exists(destination.default_schema, "t")
+
+
+def test_a_merge_refused_in_a_later_batch_leaves_a_duckdb_table_as_it_was(
+    make_side: Callable[[str], Side],
+) -> None:
+    """All batches go to DuckDB as one stream in one statement: a value refused in the
+    30th batch ends the load with the source's own error, the rows merged before it gone."""
+    source, destination = make_side("duckdb"), make_side("duckdb")
+    destination.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, iv INTERVAL)")
+    destination.execute("INSERT INTO t SELECT i, to_seconds(i + 7) FROM range(0, 300000, 2) r(i)")
+    before = destination.execute("SELECT count(*), sum(epoch(iv)), max(id) FROM t")
+    source.execute("CREATE TABLE t AS SELECT i AS id, to_seconds(i) AS iv FROM range(300000) r(i)")
+    source.execute("INSERT INTO t VALUES (300000, INTERVAL '3000000 hours')")
+    replication = replication_for(
+        source, destination, [{"name": "t", "mode": "merge", "primary_key": "id"}]
+    )
+    with pytest.raises(ReplicationError) as caught:
+        replicate(replication, batch_size=10000)
+    (failure,) = caught.value.failures
+    assert failure.error.startswith("table 't', column 'iv': an INTERVAL whose hours"), failure
+    assert destination.execute("SELECT count(*), sum(epoch(iv)), max(id) FROM t") == before
+
+    source.execute("DELETE FROM t WHERE id = 300000")
+    (result,) = replicate(replication, batch_size=10000)
+    assert (result.rows_written, result.rows_in_destination) == (300000, 300000)
+    assert destination.execute("SELECT count(*), sum(epoch(iv)) = sum(id), max(id) FROM t") == [
+        (300000, True, 299999)
+    ]
+
+
+@pytest.mark.parametrize("mode", ["full_refresh", "merge", "append"])
+def test_a_table_copied_within_one_duckdb_file_in_many_batches(tmp_path: Any, mode: str) -> None:
+    """Source and destination the same file: the destination's one statement reads the
+    stream the source reads from the same database, batch after batch."""
+    from typedrepl import load_replication
+
+    path = str(tmp_path / "one.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute("CREATE TABLE src AS SELECT i AS id, 'v' || i AS s FROM range(250000) r(i)")
+        con.execute("CREATE TABLE dst (id BIGINT PRIMARY KEY, s VARCHAR)")
+        # old rows: every third id, moved out of the source's ids for an append
+        shift = 1_000_000 if mode == "append" else 0
+        con.execute("INSERT INTO dst SELECT id + ?, 'old' FROM src WHERE id % 3 = 0", [shift])
+    side = {"type": "duckdb", "connection": path}
+    replication = load_replication(
+        {
+            "connections": {"source": side, "destination": side},
+            "tables": [
+                {"name": "src", "destination_table": "dst", "mode": mode, "primary_key": "id"}
+            ],
+        }
+    )
+    (result,) = replicate(replication, batch_size=7000)
+    expected = {"full_refresh": 250000, "merge": 250000, "append": 250000 + 83334}[mode]
+    assert (result.rows_written, result.rows_in_destination) == (250000, expected)
+    with duckdb.connect(path) as con:
+        got = con.execute(
+            "SELECT count(*), count(DISTINCT id), bool_and(s = 'v' || id) FROM dst WHERE id < 250000"
+        ).fetchall()
+    assert got == [(250000, 250000, True)]

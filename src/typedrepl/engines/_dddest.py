@@ -1,6 +1,7 @@
 """DuckDB as a destination: one transaction per table, Arrow batches in.
 
-Each batch is registered with DuckDB and inserted with ``INSERT ... SELECT``.
+The batches are registered with DuckDB as one stream and inserted by one ``INSERT ...
+SELECT`` (or ``MERGE``), which DuckDB writes to the file as it reads.
 ``full_refresh`` fills a uniquely named stage and swaps it in (drop + rename) in the
 same transaction, then gives the new table the old one's indexes and comments back;
 ``merge`` (and ``incremental`` with a key) upsert with ``MERGE INTO ... WHEN MATCHED
@@ -13,9 +14,10 @@ file lock keeps other processes out while the file is open for writing.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -226,18 +228,44 @@ class DuckDBDestination:
             self._exec(statement, doing="load failed")
         written = 0
         wide = [(i, c) for i, c in enumerate(plan.columns) if c.logical.kind in _WIDE_RANGES]
-        for batch in batches:
-            for index, col in wide:
-                _check_range(batch.column(index), col, written)
-            con.register(_BATCH_VIEW, batch)
+        failed: list[BaseException] = []
+
+        def checked(
+            first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]
+        ) -> Iterator[pa.RecordBatch]:
+            nonlocal written
+            try:
+                for batch in itertools.chain((first,), rest):
+                    if batch.schema != first.schema:
+                        batch = batch.cast(first.schema)
+                    for index, col in wide:
+                        _check_range(batch.column(index), col, written)
+                    yield batch
+                    written += batch.num_rows
+                    on_rows(batch.num_rows)
+            except BaseException as exc:  # DuckDB sees only its text: the caller gets it whole
+                failed.append(exc)
+                raise
+
+        rest = iter(batches)
+        first = next(rest, None)
+        if first is not None:
+            # One statement reads all batches as a stream: DuckDB writes a large insert
+            # to the file as it goes, where one statement per batch would keep every
+            # batch in the transaction's memory until the commit.
+            stream = pa.RecordBatchReader.from_batches(first.schema, checked(first, rest))
+            con.register(_BATCH_VIEW, stream)
             try:
                 self._exec(insert, doing="load failed")
+            except EngineError:
+                if failed:
+                    raise failed[0] from None
+                raise
             finally:
                 # In an aborted transaction this fails too; the insert's error is the one to keep.
                 with contextlib.suppress(duckdb.Error):
                     con.unregister(_BATCH_VIEW)
-            written += batch.num_rows
-            on_rows(batch.num_rows)
+                stream.close()
         for statement in statements[at + 1 :]:
             if statement.keeps is None:
                 self._exec(statement, doing="load failed")
