@@ -173,6 +173,52 @@ def test_tables_of_a_subclass_use_the_given_strategies(table: OwnedTable) -> Non
     assert (table.owner, table.priority) == ("crm", 0)  # priority: its default
 
 
+class _Badge:
+    """A type the config loader has no rule for: values of it are not checked."""
+
+
+@attrs.frozen(kw_only=True)
+class BadgedTable(Table):
+    badge: _Badge | None = None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "refusal"),
+    [
+        (
+            st.integers(),
+            r"the strategy for 'owner' drew \d+, which a config cannot hold for owner: str",
+        ),
+        (
+            st.just(None),
+            r"the strategy for .owner. drew None, which a config cannot hold for owner: str",
+        ),
+    ],
+)
+def test_tables_refuses_a_strategy_of_the_wrong_type_when_drawn(
+    strategy: st.SearchStrategy[object], refusal: str
+) -> None:
+    """mypy takes ``owner=st.integers()`` (strategies are passed by field name): the
+    first example drawn is refused, as a config would be."""
+    with pytest.raises(TypeError, match=r"^tables\(OwnedTable\): " + refusal):
+        find(tables(OwnedTable, owner=strategy), lambda _: True, settings=FIND)
+
+
+def test_tables_refuses_a_priority_a_config_would_load_otherwise() -> None:
+    with pytest.raises(TypeError, match=r"the strategy for 'priority' drew True"):
+        find(
+            tables(OwnedTable, owner=st.text(), priority=st.just(True)),
+            lambda _: True,
+            settings=FIND,
+        )
+
+
+def test_tables_leaves_a_field_of_a_type_configs_cannot_hold_unchecked() -> None:
+    badge = _Badge()
+    table = find(tables(BadgedTable, badge=st.just(badge)), lambda _: True, settings=FIND)
+    assert table.badge is badge
+
+
 def test_tables_refuses_what_it_cannot_build() -> None:
     with pytest.raises(TypeError, match="needs a strategy for 'owner'"):
         tables(OwnedTable)

@@ -30,6 +30,7 @@ The checks (``assert_*``) run such properties for you and fail with an
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -265,7 +266,14 @@ def tables(
     if missing:
         msg = f"tables({table_type.__name__}) needs a strategy for {', '.join(map(repr, missing))}"
         raise TypeError(msg)
-    extras = st.fixed_dictionaries(dict(extra_field_strategies))
+    with contextlib.suppress(NameError):  # a name only the caller's scope knows: unchecked
+        attrs.resolve_types(table_type)
+    extras = st.fixed_dictionaries(
+        {
+            name: strategy.map(functools.partial(_typed_extra, table_type, extra_fields[name]))
+            for name, strategy in extra_field_strategies.items()
+        }
+    )
     names = identifiers()
     optional = st.none() | names
     column_lists = st.lists(names, min_size=1, max_size=6, unique_by=identifier_key)
@@ -314,6 +322,43 @@ def tables(
         )
 
     return build()
+
+
+def _typed_extra(table_type: type[Table], field: attrs.Attribute[object], value: object) -> object:
+    """``value`` if the config loader would give it to ``field``; else a ``TypeError``.
+
+    mypy cannot check the strategies passed by field name: a strategy drawing values of
+    the wrong type (``owner=st.integers()`` for ``owner: str``) is refused at its first
+    example, as ``load_replication`` would refuse such a value in a config. A field of a
+    type the loader has no rule for (nor a config could hold) is not checked.
+    """
+    import cattrs
+
+    from typedrepl._converter import CONVERTER, Invalid
+
+    if field.type is None or isinstance(field.type, str):  # no annotation, or unresolved
+        return value
+    try:
+        loaded = CONVERTER.structure(CONVERTER.unstructure(value), field.type)
+    except cattrs.errors.StructureHandlerNotFoundError:
+        return value
+    except (Invalid, cattrs.BaseValidationError) as exc:
+        msg = (
+            f"tables({table_type.__name__}): the strategy for {field.name!r} drew {value!r}, "
+            f"which a config cannot hold for {field.name}: {_type_name(field.type)}"
+        )
+        raise TypeError(msg) from exc
+    if loaded != value:
+        msg = (
+            f"tables({table_type.__name__}): the strategy for {field.name!r} drew {value!r}, "
+            f"which a config would load as {loaded!r}"
+        )
+        raise TypeError(msg)
+    return value
+
+
+def _type_name(annotation: object) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation)
 
 
 def _passwords() -> st.SearchStrategy[str]:
