@@ -30,7 +30,7 @@ from typedrepl.engines._base import (
     SourceColumn,
     SourceEngine,
 )
-from typedrepl.engines._errors import RejectedValueError, way_out
+from typedrepl.engines._errors import RejectedValueError, interrupted, way_out
 from typedrepl.errors import EngineError, ReplicationError, TableFailure
 
 __all__ = ["DEFAULT_BATCH_ROWS", "iter_replicate", "replicate"]
@@ -125,6 +125,8 @@ def _iterate(
             try:
                 result = _run_table(sides, table, batch_size, progress, log)
             except Exception as exc:
+                if interrupted(exc):  # Ctrl-C ends the run, not only this table
+                    raise KeyboardInterrupt from exc
                 sides.close()  # whatever state they are in, the next table opens anew
                 message = scrub(str(exc), secrets)
                 log.error("table %s failed: %s", table.name, message)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as a shell reports a command ended by SIGINT (128 + 2)."""
 
 
 def _summary(replication: Replication[Table]) -> str:
@@ -196,12 +198,21 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     results: list[TableResult] = []
     failures: list[TableFailure] = []
-    with progress:
-        for outcome in outcomes:
-            if isinstance(outcome, TableFailure):
-                failures.append(outcome)
-            else:
-                results.append(outcome)
+    try:
+        with progress:
+            for outcome in outcomes:
+                if isinstance(outcome, TableFailure):
+                    failures.append(outcome)
+                else:
+                    results.append(outcome)
+    except KeyboardInterrupt:
+        out.print(_summary_table(results, failures))
+        print(
+            "error: interrupted: the table being loaded was rolled back and the tables "
+            "after it did not run (the summary lists those done before)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     out.print(_summary_table(results, failures))
     for failure in failures:
         print(

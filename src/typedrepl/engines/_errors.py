@@ -9,7 +9,7 @@ import yaml
 from typedrepl._secrets import scrub
 from typedrepl.errors import EngineError
 
-__all__ = ["RejectedValueError", "driver_error", "kept_error", "way_out"]
+__all__ = ["RejectedValueError", "driver_error", "interrupted", "kept_error", "way_out"]
 
 
 def way_out(*columns: str, json: bool = True, view: str = "") -> str:
@@ -80,3 +80,17 @@ def kept_error(what: str, message: str, secrets: Iterable[str]) -> EngineError:
         secrets,
         doing="load failed",
     )
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C as a driver reports it.
+
+    When SIGINT arrives while DuckDB's Python client runs a statement, the client takes
+    Python's ``KeyboardInterrupt`` and ends the statement with ``RuntimeError('Query
+    interrupted')`` (``duckdb.InterruptException`` after ``interrupt()``). psycopg
+    cancels the statement and raises the ``KeyboardInterrupt`` itself.
+    """
+    if isinstance(exc, RuntimeError) and str(exc) == "Query interrupted":
+        return True
+    kind = type(exc)
+    return kind.__name__ == "InterruptException" and kind.__module__.endswith("duckdb")
