@@ -257,8 +257,8 @@ class DuckDBDestination:
             con.register(_BATCH_VIEW, stream)
             try:
                 self._exec(insert, doing="load failed")
-            except EngineError:
-                if failed:
+            except Exception:
+                if failed:  # the source's error, or a refused value: the cause of DuckDB's
                     raise failed[0] from None
                 raise
             finally:
